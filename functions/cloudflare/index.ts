@@ -1,0 +1,58 @@
+/**
+ * Workers entry: the app over the R2 binding BUCKET, or over S3 when
+ * STORE=s3 (S3_* vars and secrets). KEY_PREFIX confines keys.
+ */
+import type { Hono } from 'hono';
+import { createApp } from '../../lib/app.ts';
+import { ConfigError, readKeyPrefix, readS3Settings, readStoreKind, type Env } from '../../lib/config.ts';
+import { r2Store } from '../../lib/store/r2.ts';
+import { createS3Client, s3Store } from '../../lib/store/s3.ts';
+import type { ObjectStore } from '../../lib/store/types.ts';
+
+export interface Bindings {
+  BUCKET?: R2Bucket;
+  STORE?: string;
+  KEY_PREFIX?: string;
+}
+
+function storeFor(env: Bindings & Env): ObjectStore {
+  if (readStoreKind(env) === 's3') {
+    const s3 = readS3Settings(env);
+    return s3Store(createS3Client(s3), s3.bucket);
+  }
+  if (!env.BUCKET) throw new ConfigError('BUCKET is missing: bind an R2 bucket as BUCKET in wrangler.toml');
+  return r2Store(env.BUCKET);
+}
+
+// One app per env object (one per isolate in practice), so the S3 client and
+// its connections are reused across requests.
+const apps = new WeakMap<object, Hono | ConfigError>();
+
+function appFor(env: Bindings & Env): Hono | ConfigError {
+  let app = apps.get(env);
+  if (app === undefined) {
+    try {
+      app = createApp({ store: storeFor(env), keyPrefix: readKeyPrefix(env) });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      app = err;
+    }
+    apps.set(env, app);
+  }
+  return app;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    const app = appFor(env);
+    if (app instanceof ConfigError) {
+      // Workers have no start-up to stop: every request says what is wrong.
+      console.error(`edge-ranges: ${app.message}`);
+      return new Response(`edge-ranges is misconfigured: ${app.message}\n`, {
+        status: 500,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
+    }
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Bindings & Env>;

@@ -1,0 +1,31 @@
+/**
+ * Streams whose byte count is promised up front, so a short or long
+ * upstream body becomes an aborted transfer, never a body that looks
+ * complete (and so Workers sends Content-Length instead of chunking).
+ */
+
+interface FixedLengthStreamConstructor {
+  new (expectedLength: number): TransformStream<Uint8Array, Uint8Array>;
+}
+
+/** Workers' native FixedLengthStream, where the runtime has it. */
+const FixedLength = (globalThis as { FixedLengthStream?: FixedLengthStreamConstructor }).FixedLengthStream;
+
+/** Passes `body` through, erroring the stream if it does not carry exactly `length` bytes. */
+export function exactLength(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+  return body.pipeThrough(FixedLength ? new FixedLength(length) : countingStream(length));
+}
+
+function countingStream(length: number): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > length) throw new RangeError(`body longer than the ${length} bytes announced`);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      if (seen !== length) throw new RangeError(`body ended after ${seen} of ${length} bytes`);
+    },
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * Settings read from an environment (process.env on Node, the Worker's env
+ * bindings on Workers). Each problem is one ConfigError naming the setting.
+ */
+import type { S3Settings } from './store/s3.ts';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export type Env = Readonly<Record<string, unknown>>;
+
+/** S3_* settings; S3_ENDPOINT is optional (AWS itself), the rest as noted. */
+export function readS3Settings(env: Env): S3Settings {
+  const endpoint = optional(env, 'S3_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
+    throw new ConfigError(`S3_ENDPOINT is malformed: expected an http(s) URL, got "${endpoint}"`);
+  }
+  return {
+    endpoint,
+    region: optional(env, 'S3_REGION') ?? 'us-east-1',
+    bucket: required(env, 'S3_BUCKET', 'the bucket name'),
+    accessKeyId: required(env, 'S3_ACCESS_KEY_ID', 'the access key id'),
+    secretAccessKey: required(env, 'S3_SECRET_ACCESS_KEY', 'the secret access key'),
+    forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE', false),
+  };
+}
+
+/** KEY_PREFIX: confines every key under this prefix (default none). */
+export function readKeyPrefix(env: Env): string {
+  return optional(env, 'KEY_PREFIX') ?? '';
+}
+
+/** STORE: `r2` (default) or `s3`. */
+export function readStoreKind(env: Env): 'r2' | 's3' {
+  const kind = optional(env, 'STORE') ?? 'r2';
+  if (kind !== 'r2' && kind !== 's3') throw new ConfigError(`STORE is malformed: expected "r2" or "s3", got "${kind}"`);
+  return kind;
+}
+
+/** HOST and PORT for a listening server (PORT 0 picks a free port). */
+export function readListen(env: Env, defaults: { host: string; port: number }): { host: string; port: number } {
+  const host = optional(env, 'HOST') ?? defaults.host;
+  const raw = optional(env, 'PORT');
+  if (raw === undefined) return { host, port: defaults.port };
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError(`PORT is malformed: expected 0-65535, got "${raw}"`);
+  return { host, port };
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConfigError(`${name} is malformed: expected a string`);
+  return value;
+}
+
+function required(env: Env, name: string, what: string): string {
+  const value = optional(env, name);
+  if (value === undefined) throw new ConfigError(`${name} is missing: set it to ${what}`);
+  return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${name} is malformed: expected true or false, got "${value}"`);
+}

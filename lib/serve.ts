@@ -1,0 +1,114 @@
+/**
+ * Serving one object for one GET or HEAD: metadata, preconditions, Range,
+ * then the bytes. Framework-free: a Request and a store in, a Response out.
+ */
+import { exactLength } from './body.ts';
+import { evaluatePreconditions, ifRangeHolds } from './conditional.ts';
+import { contentRange, unsatisfiedRange } from './range/content-range.ts';
+import { parseRange } from './range/parse.ts';
+import { planRanges } from './range/plan.ts';
+import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
+
+/**
+ * `encodeBody: 'manual'` tells Workers the body is already in its
+ * Content-Encoding: a stored gzip object must go out as stored, never be
+ * compressed again (and a 206 never compressed at all). Other runtimes
+ * ignore the field.
+ */
+type Init = ResponseInit & { encodeBody?: 'manual' };
+
+export async function serveObject(store: ObjectStore, key: string, request: Request): Promise<Response> {
+  // The object may be replaced between the metadata lookup and the read;
+  // the read is guarded by If-Match, so start over once on the new version.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await respond(store, key, request);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      if (err.kind !== 'unavailable' && attempt < 2) continue;
+      return storeFailure(err);
+    }
+  }
+}
+
+async function respond(store: ObjectStore, key: string, request: Request): Promise<Response> {
+  const { method, headers } = request;
+  const meta = await store.head(key);
+  if (meta === null) return plain(404, 'Not Found');
+
+  // RFC 9110 §13.2.2 steps 1–4.
+  const failed = evaluatePreconditions(method, headers, meta);
+  if (failed === 304) return notModified(meta);
+  if (failed === 412) return plain(412, 'Precondition Failed');
+
+  // §14.2: Range is defined for GET only; HEAD answers as a full GET would.
+  // §13.2.2 step 5: If-Range decides whether Range is honoured at all.
+  const range = method === 'GET' ? headers.get('range') : null;
+  const specs = range !== null && ifRangeHolds(headers.get('if-range'), meta) ? parseRange(range) : null;
+  const plan = planRanges(specs, meta.size);
+
+  const out = representationHeaders(meta);
+  switch (plan.kind) {
+    case 'unsatisfiable':
+      // §15.5.17: 416 carries the current length.
+      return plain(416, 'Range Not Satisfiable', { 'content-range': unsatisfiedRange(meta.size) });
+
+    case 'single': {
+      // §15.3.7.1: one range is never multipart.
+      const length = plan.range.end - plan.range.start + 1;
+      out.set('content-range', contentRange(plan.range, meta.size));
+      out.set('content-length', String(length));
+      const body = await store.get(key, meta.etag, { offset: plan.range.start, length });
+      return new Response(exactLength(body, length), { status: 206, headers: out, encodeBody: 'manual' } as Init);
+    }
+
+    case 'full': {
+      out.set('content-length', String(meta.size));
+      if (method === 'HEAD') return new Response(null, { status: 200, headers: out });
+      const body = await store.get(key, meta.etag);
+      return new Response(exactLength(body, meta.size), { status: 200, headers: out, encodeBody: 'manual' } as Init);
+    }
+  }
+}
+
+/** The headers a 200 of this object carries, and so every 206 of it (§15.3.7). */
+function representationHeaders(meta: ObjectMeta): Headers {
+  const h = new Headers({
+    'accept-ranges': 'bytes',
+    etag: meta.etag,
+    'content-type': meta.http.contentType ?? 'application/octet-stream',
+  });
+  if (meta.lastModified) h.set('last-modified', meta.lastModified.toUTCString());
+  if (meta.http.cacheControl) h.set('cache-control', meta.http.cacheControl);
+  if (meta.http.contentDisposition) h.set('content-disposition', meta.http.contentDisposition);
+  if (meta.http.contentEncoding) h.set('content-encoding', meta.http.contentEncoding);
+  if (meta.http.contentLanguage) h.set('content-language', meta.http.contentLanguage);
+  if (meta.http.expires) h.set('expires', meta.http.expires.toUTCString());
+  return h;
+}
+
+/** §15.4.5: a 304 carries the fields a 200 would have for cache updates, no content. */
+function notModified(meta: ObjectMeta): Response {
+  const h = new Headers({ etag: meta.etag });
+  if (meta.lastModified) h.set('last-modified', meta.lastModified.toUTCString());
+  if (meta.http.cacheControl) h.set('cache-control', meta.http.cacheControl);
+  if (meta.http.expires) h.set('expires', meta.http.expires.toUTCString());
+  return new Response(null, { status: 304, headers: h });
+}
+
+/** The store's own error text never reaches the client; it goes to the log. */
+function storeFailure(err: StoreError): Response {
+  console.error(`edge-ranges: ${err.message}`);
+  if (err.kind === 'unavailable') return plain(502, 'Bad Gateway: the object store failed');
+  if (err.kind === 'not-found') return plain(404, 'Not Found');
+  // Replaced twice while we read it: a retry will likely find it settled.
+  return plain(503, 'Service Unavailable: the object changed while being read', { 'retry-after': '1' });
+}
+
+/** A short text answer for errors and refusals. */
+export function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
+  });
+}

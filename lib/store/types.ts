@@ -1,0 +1,59 @@
+/**
+ * The object store as the handler sees it: a metadata lookup and a ranged,
+ * If-Match-guarded streaming read. Adapters translate, they never decide a
+ * status code; their failures are `StoreError`s for the handler to map.
+ */
+
+/** What the store knows of an object. */
+export interface ObjectMeta {
+  readonly size: number;
+  /** Strong entity-tag, quoted, as sent in `ETag`. */
+  readonly etag: string;
+  readonly lastModified?: Date | undefined;
+  /** Stored HTTP metadata, sent with the object as they are. */
+  readonly http: HttpMetadata;
+}
+
+export interface HttpMetadata {
+  readonly contentType?: string | undefined;
+  readonly cacheControl?: string | undefined;
+  readonly contentDisposition?: string | undefined;
+  readonly contentEncoding?: string | undefined;
+  readonly contentLanguage?: string | undefined;
+  readonly expires?: Date | undefined;
+}
+
+/** A span of the object: `length` bytes from `offset`. */
+export interface Span {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface ObjectStore {
+  /** The object's metadata, or null when there is no such object. */
+  head(key: string): Promise<ObjectMeta | null>;
+  /**
+   * Streams `span` of the object (the whole object when absent), only if its
+   * current ETag is still `etag`; otherwise rejects with kind `changed`.
+   */
+  get(key: string, etag: string, span?: Span): Promise<ReadableStream<Uint8Array>>;
+}
+
+export type StoreErrorKind =
+  /** The object is gone. */
+  | 'not-found'
+  /** The object is no longer the version the response announced (If-Match failed). */
+  | 'changed'
+  /** The store failed, refused us, or could not be reached. */
+  | 'unavailable';
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly kind: StoreErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
