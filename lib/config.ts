@@ -8,7 +8,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export type Env = Readonly<Record<string, unknown>>;
+/** Any object of named settings: process.env, or a Worker's env with its bindings. */
+export type Env = object;
 
 /** S3_* settings; S3_ENDPOINT is optional (AWS itself), the rest as noted. */
 export function readS3Settings(env: Env): S3Settings {
@@ -49,7 +50,7 @@ export function readListen(env: Env, defaults: { host: string; port: number }): 
 }
 
 function optional(env: Env, name: string): string | undefined {
-  const value = env[name];
+  const value = (env as Record<string, unknown>)[name];
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string') throw new ConfigError(`${name} is malformed: expected a string`);
   return value;

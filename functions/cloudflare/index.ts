@@ -4,7 +4,7 @@
  */
 import type { Hono } from 'hono';
 import { createApp } from '../../lib/app.ts';
-import { ConfigError, readKeyPrefix, readS3Settings, readStoreKind, type Env } from '../../lib/config.ts';
+import { ConfigError, readKeyPrefix, readS3Settings, readStoreKind } from '../../lib/config.ts';
 import { r2Store } from '../../lib/store/r2.ts';
 import { createS3Client, s3Store } from '../../lib/store/s3.ts';
 import type { ObjectStore } from '../../lib/store/types.ts';
@@ -15,7 +15,7 @@ export interface Bindings {
   KEY_PREFIX?: string;
 }
 
-function storeFor(env: Bindings & Env): ObjectStore {
+function storeFor(env: Bindings): ObjectStore {
   if (readStoreKind(env) === 's3') {
     const s3 = readS3Settings(env);
     return s3Store(createS3Client(s3), s3.bucket);
@@ -28,7 +28,7 @@ function storeFor(env: Bindings & Env): ObjectStore {
 // its connections are reused across requests.
 const apps = new WeakMap<object, Hono | ConfigError>();
 
-function appFor(env: Bindings & Env): Hono | ConfigError {
+function appFor(env: Bindings): Hono | ConfigError {
   let app = apps.get(env);
   if (app === undefined) {
     try {
@@ -55,4 +55,4 @@ export default {
     }
     return app.fetch(request, env, ctx);
   },
-} satisfies ExportedHandler<Bindings & Env>;
+} satisfies ExportedHandler<Bindings>;

@@ -1,0 +1,66 @@
+/**
+ * `npm start`: the Workers entry under `wrangler dev`, on local R2 seeded
+ * with demo objects, at http://127.0.0.1:8787 (PORT overrides; PERSIST_TO
+ * moves the local state).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readListen } from '../../lib/config.ts';
+import { pseudoRandomBytes } from './bytes.ts';
+import { DEFAULT_PERSIST, ROOT, putLocalObject, startWrangler } from './wrangler.ts';
+
+/** The demo objects: a deterministic binary big enough to seek in, and a small text. */
+export const DEMO = [
+  { key: 'demo/big.bin', contentType: 'application/octet-stream', bytes: () => pseudoRandomBytes(64 * 1024 * 1024) },
+  {
+    key: 'demo/hello.txt',
+    contentType: 'text/plain; charset=utf-8',
+    bytes: () => new TextEncoder().encode('Hello from edge-ranges: ask me for any byte range.\n'),
+  },
+] as const;
+
+async function seed(persistTo: string): Promise<void> {
+  // The marker lives in the state itself, so wiping the state reseeds.
+  const marker = join(persistTo, 'edge-ranges-demo-v1');
+  if (existsSync(marker)) return;
+  const dir = join(ROOT, '.local', 'demo');
+  mkdirSync(dir, { recursive: true });
+  for (const object of DEMO) {
+    const file = join(dir, object.key.replace('/', '_'));
+    writeFileSync(file, object.bytes());
+    console.error(`seeding ${object.key} ...`);
+    await putLocalObject(file, object.key, persistTo, { contentType: object.contentType });
+  }
+  mkdirSync(persistTo, { recursive: true });
+  writeFileSync(marker, new Date().toISOString());
+}
+
+async function waitUntilUp(url: string, child: { exitCode: number | null }): Promise<void> {
+  for (let i = 0; i < 300 && child.exitCode === null; i++) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`wrangler dev did not answer at ${url}`);
+}
+
+const { port } = readListen(process.env, { host: '127.0.0.1', port: 8787 });
+const persistTo = process.env.PERSIST_TO ?? DEFAULT_PERSIST;
+await seed(persistTo);
+
+const child = startWrangler(['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo]);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+child.on('exit', (code) => process.exit(code ?? 0));
+
+const base = `http://127.0.0.1:${port}`;
+await waitUntilUp(`${base}/demo/hello.txt`, child);
+console.log(`
+edge-ranges is serving local R2 at ${base}
+  curl -s -D - -o /dev/null -H 'Range: bytes=0-99' ${base}/demo/big.bin
+  curl -s -D - -H 'Range: bytes=-20' ${base}/demo/hello.txt
+  curl -s -I ${base}/demo/big.bin
+Put your own file:  npm run put -- <file> <key>
+`);
