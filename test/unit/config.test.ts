@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { readListen, readKeyPrefix, readS3Settings, readStoreKind } from '../../lib/config.ts';
+
+const S3 = { S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' };
+
+describe('readS3Settings', () => {
+  it('reads a complete set, with defaults', () => {
+    expect(readS3Settings({ ...S3, S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true' })).toEqual({
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'us-east-1',
+      bucket: 'b',
+      accessKeyId: 'k',
+      secretAccessKey: 's',
+      forcePathStyle: true,
+    });
+    expect(readS3Settings(S3).forcePathStyle).toBe(false);
+  });
+
+  it.for<[Record<string, string>, string]>([
+    [{ S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' }, 'S3_BUCKET is missing: set it to the bucket name'],
+    [{ ...S3, S3_BUCKET: '' }, 'S3_BUCKET is missing: set it to the bucket name'],
+    [{ S3_BUCKET: 'b', S3_SECRET_ACCESS_KEY: 's' }, 'S3_ACCESS_KEY_ID is missing: set it to the access key id'],
+    [{ S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k' }, 'S3_SECRET_ACCESS_KEY is missing: set it to the secret access key'],
+    [{ ...S3, S3_ENDPOINT: '127.0.0.1:9000' }, 'S3_ENDPOINT is malformed: expected an http(s) URL, got "127.0.0.1:9000"'],
+    [{ ...S3, S3_FORCE_PATH_STYLE: 'yes' }, 'S3_FORCE_PATH_STYLE is malformed: expected true or false, got "yes"'],
+  ])('refuses %j', ([env, message]) => {
+    expect(() => readS3Settings(env)).toThrow(message);
+  });
+});
+
+describe('other settings', () => {
+  it('STORE is r2 or s3', () => {
+    expect(readStoreKind({})).toBe('r2');
+    expect(readStoreKind({ STORE: 's3' })).toBe('s3');
+    expect(() => readStoreKind({ STORE: 'gcs' })).toThrow('STORE is malformed: expected "r2" or "s3", got "gcs"');
+  });
+
+  it('KEY_PREFIX defaults to none', () => {
+    expect(readKeyPrefix({})).toBe('');
+    expect(readKeyPrefix({ KEY_PREFIX: 'public/' })).toBe('public/');
+  });
+
+  it('HOST and PORT', () => {
+    const defaults = { host: '127.0.0.1', port: 8080 };
+    expect(readListen({}, defaults)).toEqual(defaults);
+    expect(readListen({ HOST: '::1', PORT: '0' }, defaults)).toEqual({ host: '::1', port: 0 });
+    expect(() => readListen({ PORT: '80x' }, defaults)).toThrow('PORT is malformed: expected 0-65535, got "80x"');
+    expect(() => readListen({ PORT: '65536' }, defaults)).toThrow('PORT is malformed');
+  });
+});
