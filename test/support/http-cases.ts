@@ -150,7 +150,9 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { name: 'percent-encoded unicode key', fixture: 'unicode', headers: range('bytes=2-4'), status: 206, body: [2, 5] },
   { name: 'missing object: 404', path: '/cases/no-such-object', status: 404 },
   { name: 'empty key: 400', path: '/', status: 400 },
-  { name: 'encoded dot-dot: 400', path: '/cases/%2e%2e/cases/data.bin', status: 400 },
+  // (A bare `%2e%2e` segment is resolved by URL parsers before it is sent; the
+  // Node suite sends it raw with curl --path-as-is.)
+  { name: 'encoded dot-dot with slash: 400', path: '/cases/%2e%2e%2fcases/data.bin', status: 400 },
   { name: 'encoded slash dot-dot: 400', path: '/cases/..%2fdata.bin', status: 400 },
   { name: 'backslash dot-dot: 400', path: '/cases/..%5cdata.bin', status: 400 },
   { name: 'NUL in key: 400', path: '/cases/data.bin%00', status: 400 },

@@ -1,0 +1,103 @@
+/** Servers the Node suites start: on 127.0.0.1, on a free port, stopped by PID. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+export interface Server {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago (for tools that cannot listen on port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a TypeScript entry with tsx and resolves once `ready` matches its output (capturing the URL). */
+export function startTs(
+  entry: string,
+  env: Record<string, string | undefined>,
+  ready: RegExp,
+  timeoutMs = 120_000,
+): Promise<Server> {
+  const child = spawn(process.execPath, [TSX, entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const server: Server = {
+    url: '',
+    child,
+    output: () => output,
+    stop: () => stopProcess(child),
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void server.stop();
+      reject(new Error(`${entry} was not ready after ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const onData = (data: Buffer) => {
+      output += data;
+      const m = ready.exec(output);
+      if (m && server.url === '') {
+        clearTimeout(timer);
+        resolve({ ...server, url: m[1] ?? '' });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited (${code}) before it was ready:\n${output}`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if it lingers; resolves once the process is gone. */
+export function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Runs a command to completion and returns its exit code and output. */
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    // A missing tool is an error, never a skip.
+    child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
