@@ -14,8 +14,8 @@
 #   S3_ACCESS_KEY_ID=...
 #   S3_SECRET_ACCESS_KEY=...
 #   S3_FORCE_PATH_STYLE=true
-# The lines carry no `export`:  eval "$(npm run -s s3:up)"  sets shell variables only;
-#   set -a; eval "$(npm run -s s3:up)"; set +a   also exports them to child processes.
+# each prefixed with `export `, so that  eval "$(npm run -s s3:up)"  configures a shell for
+# `npm run start:node`.
 #
 # Environment:
 #   S3_STATE_DIR   state dir (default <repo>/.local/ceph). Each dir is an independent server with its
@@ -322,6 +322,9 @@ abort_start() {
 # State.
 
 settings_file() { echo "$STATE_DIR/settings.env"; }
+# The settings on stdout, as `export S3_...=...` lines: `eval "$(npm run -s s3:up)"` then
+# configures the shell and the programs it starts (npm run start:node).
+print_settings() { sed 's/^/export /' "$(settings_file)" >&3; }
 
 settings_value() { sed -n "s/^$1=//p" "$(settings_file)"; }
 
@@ -372,7 +375,7 @@ cmd_up() {
       create_bucket "$settings"
       printf '%s\n' "$settings" >"$(settings_file)"
     fi
-    cat "$(settings_file)" >&3
+    print_settings
     return
   fi
   if [[ -d $STATE_DIR ]]; then
@@ -422,12 +425,12 @@ S3_FORCE_PATH_STYLE=true"
   printf '%s\n' "$settings" >"$(settings_file)"
   trap - EXIT INT TERM
   log "ready in $((SECONDS - started))s"
-  printf '%s\n' "$settings" >&3
+  print_settings
 }
 
 cmd_env() {
   is_running || die "not running (state dir $STATE_DIR)"
-  cat "$(settings_file)" >&3
+  print_settings
 }
 
 cmd_down() {
