@@ -4,7 +4,8 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { objectKey } from './keys.ts';
-import { plain, serveObject } from './serve.ts';
+import type { RangeLimits } from './range/plan.ts';
+import { DEFAULT_SERVE_OPTIONS, plain, serveObject, type ServeOptions } from './serve.ts';
 import type { ObjectStore } from './store/types.ts';
 
 export interface EdgeRangesOptions {
@@ -15,8 +16,15 @@ export interface EdgeRangesOptions {
   readonly store: ObjectStore | ((c: Context) => ObjectStore);
   /** Prepended to every object key, confining the function to that part of the bucket. */
   readonly keyPrefix?: string;
-  /** Maps the URL path before it becomes a key, e.g. to strip the path the middleware is mounted at. */
+  /**
+   * Maps the URL path (still percent-encoded) before it becomes a key, e.g.
+   * to strip the path the middleware is mounted at.
+   */
   readonly rewriteRequestPath?: (path: string) => string;
+  /** Overrides of the Range limits (see README, "Limits"). */
+  readonly limits?: Partial<RangeLimits>;
+  /** Upstream GETs open at once for one multipart answer (default 4). */
+  readonly concurrency?: number;
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
@@ -36,6 +44,10 @@ const ALLOW = 'GET, HEAD, OPTIONS';
  */
 export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
   const { store, keyPrefix = '', rewriteRequestPath = (p: string) => p } = options;
+  const serveOptions: ServeOptions = {
+    limits: { ...DEFAULT_SERVE_OPTIONS.limits, ...options.limits },
+    concurrency: options.concurrency ?? DEFAULT_SERVE_OPTIONS.concurrency,
+  };
   return async (c) => {
     const { method } = c.req;
     // RFC 9110 §9.3.7 / §15.5.6: say what is allowed, and refuse the rest with 405 + Allow.
@@ -48,7 +60,7 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
     const key = objectKey(path, keyPrefix);
     if ('refused' in key) return plain(400, `Bad Request: ${key.refused}`);
 
-    return serveObject(typeof store === 'function' ? store(c) : store, key.key, c.req.raw);
+    return serveObject(typeof store === 'function' ? store(c) : store, key.key, c.req.raw, serveOptions);
   };
 }
 

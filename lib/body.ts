@@ -11,9 +11,14 @@ interface FixedLengthStreamConstructor {
 /** Workers' native FixedLengthStream, where the runtime has it. */
 const FixedLength = (globalThis as { FixedLengthStream?: FixedLengthStreamConstructor }).FixedLengthStream;
 
+/** A pass-through that errors unless exactly `length` bytes go through it. */
+export function lengthChecked(length: number): TransformStream<Uint8Array, Uint8Array> {
+  return FixedLength ? new FixedLength(length) : countingStream(length);
+}
+
 /** Passes `body` through, erroring the stream if it does not carry exactly `length` bytes. */
 export function exactLength(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
-  return body.pipeThrough(FixedLength ? new FixedLength(length) : countingStream(length));
+  return body.pipeThrough(lengthChecked(length));
 }
 
 function countingStream(length: number): TransformStream<Uint8Array, Uint8Array> {

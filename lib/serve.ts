@@ -5,9 +5,20 @@
 import { exactLength } from './body.ts';
 import { evaluatePreconditions, ifRangeHolds } from './conditional.ts';
 import { contentRange, unsatisfiedRange } from './range/content-range.ts';
+import { multipartLayout, multipartStream, partOverhead } from './multipart.ts';
 import { parseRange } from './range/parse.ts';
-import { planRanges } from './range/plan.ts';
+import { DEFAULT_RANGE_LIMITS, planRanges, type RangeLimits } from './range/plan.ts';
 import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
+import { openParts } from './upstream.ts';
+
+export interface ServeOptions {
+  /** Limits against egregious Range sets, and how parts are grouped into upstream GETs. */
+  readonly limits: RangeLimits;
+  /** Upstream GETs open at once for one multipart answer (Workers allow 6 connections per request). */
+  readonly concurrency: number;
+}
+
+export const DEFAULT_SERVE_OPTIONS: ServeOptions = { limits: DEFAULT_RANGE_LIMITS, concurrency: 4 };
 
 /**
  * `encodeBody: 'manual'` tells Workers the body is already in its
@@ -17,12 +28,17 @@ import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts'
  */
 type Init = ResponseInit & { encodeBody?: 'manual' };
 
-export async function serveObject(store: ObjectStore, key: string, request: Request): Promise<Response> {
+export async function serveObject(
+  store: ObjectStore,
+  key: string,
+  request: Request,
+  options: ServeOptions = DEFAULT_SERVE_OPTIONS,
+): Promise<Response> {
   // The object may be replaced between the metadata lookup and the read;
   // the read is guarded by If-Match, so start over once on the new version.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await respond(store, key, request);
+      return await respond(store, key, request, options);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       if (err.kind !== 'unavailable' && attempt < 2) continue;
@@ -31,7 +47,7 @@ export async function serveObject(store: ObjectStore, key: string, request: Requ
   }
 }
 
-async function respond(store: ObjectStore, key: string, request: Request): Promise<Response> {
+async function respond(store: ObjectStore, key: string, request: Request, options: ServeOptions): Promise<Response> {
   const { method, headers } = request;
   const meta = await store.head(key);
   if (meta === null) return plain(404, 'Not Found');
@@ -45,9 +61,11 @@ async function respond(store: ObjectStore, key: string, request: Request): Promi
   // §13.2.2 step 5: If-Range decides whether Range is honoured at all.
   const range = method === 'GET' ? headers.get('range') : null;
   const specs = range !== null && ifRangeHolds(headers.get('if-range'), meta) ? parseRange(range) : null;
-  const plan = planRanges(specs, meta.size);
+  const partType = meta.http.contentType ?? 'application/octet-stream';
+  const overhead = specs !== null && specs.length > 1 ? partOverhead(meta.size, partType) : 0;
+  const plan = planRanges(specs, meta.size, options.limits, overhead);
 
-  const out = representationHeaders(meta);
+  const out = representationHeaders(meta, partType);
   switch (plan.kind) {
     case 'unsatisfiable':
       // §15.5.17: 416 carries the current length.
@@ -62,6 +80,17 @@ async function respond(store: ObjectStore, key: string, request: Request): Promi
       return new Response(exactLength(body, length), { status: 206, headers: out, encodeBody: 'manual' } as Init);
     }
 
+    case 'multi': {
+      // §15.3.7.2: the object's type moves into each part; Content-Encoding
+      // would describe the multipart body itself, so it stays out.
+      const layout = multipartLayout(plan.parts, meta.size, partType);
+      out.set('content-type', layout.contentType);
+      out.set('content-length', String(layout.length));
+      out.delete('content-encoding');
+      const source = await openParts(store, key, meta.etag, plan.spans, options.concurrency);
+      return new Response(multipartStream(layout, source), { status: 206, headers: out } as Init);
+    }
+
     case 'full': {
       out.set('content-length', String(meta.size));
       if (method === 'HEAD') return new Response(null, { status: 200, headers: out });
@@ -72,12 +101,8 @@ async function respond(store: ObjectStore, key: string, request: Request): Promi
 }
 
 /** The headers a 200 of this object carries, and so every 206 of it (§15.3.7). */
-function representationHeaders(meta: ObjectMeta): Headers {
-  const h = new Headers({
-    'accept-ranges': 'bytes',
-    etag: meta.etag,
-    'content-type': meta.http.contentType ?? 'application/octet-stream',
-  });
+function representationHeaders(meta: ObjectMeta, contentType: string): Headers {
+  const h = new Headers({ 'accept-ranges': 'bytes', etag: meta.etag, 'content-type': contentType });
   if (meta.lastModified) h.set('last-modified', meta.lastModified.toUTCString());
   if (meta.http.cacheControl) h.set('cache-control', meta.http.cacheControl);
   if (meta.http.contentDisposition) h.set('content-disposition', meta.http.contentDisposition);

@@ -1,6 +1,7 @@
 /**
  * Planning: what to answer for the parsed `Range` of an object of a known
- * length (RFC 9110 §14.1.1, §14.2, §15.3.7).
+ * length (RFC 9110 §14.1.1, §14.2, §15.3.7), and which upstream GETs fetch
+ * it. Pure range arithmetic: no streams, no I/O.
  */
 import type { RangeSpec } from './parse.ts';
 
@@ -16,7 +17,28 @@ export type RangePlan =
   /** 416 with `Content-Range: bytes *\/length`. */
   | { readonly kind: 'unsatisfiable' }
   /** 206 with exactly this one range. */
-  | { readonly kind: 'single'; readonly range: ByteRange };
+  | { readonly kind: 'single'; readonly range: ByteRange }
+  /** 206 multipart/byteranges with these parts in this order, fetched by these GETs. */
+  | { readonly kind: 'multi'; readonly parts: readonly ByteRange[]; readonly spans: readonly UpstreamSpan[] };
+
+/** One upstream GET: a span of the object that carries one or more parts, in response order. */
+export interface UpstreamSpan extends ByteRange {
+  readonly parts: readonly ByteRange[];
+}
+
+export interface RangeLimits {
+  /**
+   * More satisfiable ranges than this and the Range is ignored (200). Apache's
+   * MaxRanges is 200; each range costs a part header and maybe an upstream GET.
+   */
+  readonly maxRanges: number;
+  /** Parts closer than this share one upstream GET; the bytes between are read and dropped. */
+  readonly upstreamGap: number;
+  /** At most this many upstream GETs for one response (Workers: 50 subrequests on the free plan). */
+  readonly maxUpstreamGets: number;
+}
+
+export const DEFAULT_RANGE_LIMITS: RangeLimits = { maxRanges: 100, upstreamGap: 128 * 1024, maxUpstreamGets: 20 };
 
 /**
  * Resolves specs against `length`, dropping the unsatisfiable ones and
@@ -42,8 +64,26 @@ export function resolveRanges(specs: readonly RangeSpec[], length: number): Byte
 /**
  * Decides the answer to a Range request. `specs` is `null` when the field
  * was absent, ignored (§14.2) or overruled by If-Range (§13.1.5).
+ *
+ * `partOverhead` is what a multipart part costs besides its content
+ * (boundary line and headers): ranges closer than that are merged
+ * (§15.3.7), and the size rule below counts it per part.
+ *
+ * Egregious sets (§14.2, §17.15; the RangeAmp attacks) get the whole object
+ * with 200, so an answer is never much larger than the object and never
+ * costs more than reading it once:
+ * - more than `maxRanges` satisfiable ranges;
+ * - parts (after merging) whose bytes plus framing exceed the object — the
+ *   rule of Go's net/http and nginx, which catches overlaps and repeats;
+ * - parts that cannot be fetched in `maxUpstreamGets` GETs reading the
+ *   object at most once (see planUpstream).
  */
-export function planRanges(specs: readonly RangeSpec[] | null, length: number): RangePlan {
+export function planRanges(
+  specs: readonly RangeSpec[] | null,
+  length: number,
+  limits: RangeLimits = DEFAULT_RANGE_LIMITS,
+  partOverhead = 0,
+): RangePlan {
   if (specs === null) return { kind: 'full' };
   // A zero-length representation has no byte to select, yet a non-zero
   // suffix is satisfiable (§14.1.1): the whole (empty) body answers it.
@@ -52,13 +92,21 @@ export function planRanges(specs: readonly RangeSpec[] | null, length: number): 
   }
   const ranges = resolveRanges(specs, length);
   if (ranges.length === 0) return { kind: 'unsatisfiable' };
-  // §15.3.7: ranges that overlap or touch MAY be coalesced; when they all
-  // coalesce into one, a single part answers the request.
-  const merged = coalesce(ranges);
-  if (merged.length === 1) return { kind: 'single', range: merged[0]! };
-  // Several disjoint ranges: multipart/byteranges is not served yet, and
-  // RFC 9110 §14.2 lets a server ignore Range, so send the whole object.
-  return { kind: 'full' };
+  if (ranges.length > limits.maxRanges) return { kind: 'full' };
+
+  // §15.3.7: ranges MAY be coalesced regardless of order; when all of them
+  // make one range, a single part answers the request.
+  const whole = coalesce(ranges);
+  if (whole.length === 1) return { kind: 'single', range: whole[0]! };
+
+  // Otherwise parts stay in request order; only neighbours in that order
+  // that overlap or lie closer than a part's framing are merged.
+  const parts = mergeNeighbours(ranges, partOverhead);
+  if (parts.length === 1) return { kind: 'single', range: parts[0]! };
+  const cost = parts.reduce((sum, p) => sum + size(p) + partOverhead, 0);
+  if (cost > length) return { kind: 'full' };
+  const spans = planUpstream(parts, length, limits);
+  return spans === null ? { kind: 'full' } : { kind: 'multi', parts, spans };
 }
 
 /** Merges overlapping and adjacent ranges; the result is sorted by start. */
@@ -74,4 +122,63 @@ export function coalesce(ranges: readonly ByteRange[]): ByteRange[] {
     }
   }
   return out;
+}
+
+/**
+ * Merges each range into the one before it (in request order) when it starts
+ * at or after that one's start and no more than `gap` bytes after its end.
+ */
+export function mergeNeighbours(ranges: readonly ByteRange[], gap: number): ByteRange[] {
+  const out: ByteRange[] = [];
+  for (const r of ranges) {
+    const last = out[out.length - 1];
+    if (last !== undefined && r.start >= last.start && r.start <= last.end + 1 + gap) {
+      out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
+    } else {
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+/**
+ * Groups parts (in response order) into upstream GETs. A GET serves
+ * consecutive parts in ascending order, so its bytes stream out in response
+ * order with nothing held back. Parts at most `upstreamGap` apart share a
+ * GET. While there are more GETs than `maxUpstreamGets`, the two neighbours
+ * with the smallest gap are joined, as long as all GETs together read no
+ * more than the object; when that cannot be done (too many reversals, or
+ * joins too costly) it returns null: reading the whole object is cheaper.
+ */
+export function planUpstream(parts: readonly ByteRange[], length: number, limits: RangeLimits): UpstreamSpan[] | null {
+  const spans: UpstreamSpan[] = [];
+  for (const p of parts) {
+    const last = spans[spans.length - 1];
+    if (last !== undefined && p.start > last.end && p.start - last.end - 1 <= limits.upstreamGap) {
+      spans[spans.length - 1] = join(last, { ...p, parts: [p] });
+    } else {
+      spans.push({ ...p, parts: [p] });
+    }
+  }
+  let read = spans.reduce((sum, s) => sum + size(s), 0);
+  while (spans.length > limits.maxUpstreamGets) {
+    let best = -1;
+    for (let i = 0; i + 1 < spans.length; i++) {
+      const gap = spans[i + 1]!.start - spans[i]!.end - 1;
+      if (gap >= 0 && (best < 0 || gap < spans[best + 1]!.start - spans[best]!.end - 1)) best = i;
+    }
+    if (best < 0) return null;
+    read += spans[best + 1]!.start - spans[best]!.end - 1;
+    if (read > length) return null;
+    spans.splice(best, 2, join(spans[best]!, spans[best + 1]!));
+  }
+  return spans;
+}
+
+function join(a: UpstreamSpan, b: UpstreamSpan): UpstreamSpan {
+  return { start: a.start, end: b.end, parts: [...a.parts, ...b.parts] };
+}
+
+function size(r: ByteRange): number {
+  return r.end - r.start + 1;
 }

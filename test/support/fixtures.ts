@@ -16,7 +16,7 @@ export const FIXTURES = {
   empty: { key: 'cases/empty.bin', bytes: new Uint8Array(0), http: { contentType: 'application/octet-stream' } },
   meta: {
     key: 'cases/meta.txt',
-    bytes: new TextEncoder().encode('Metadata travels with every answer.\n'),
+    bytes: new TextEncoder().encode('Metadata travels with every answer.\n'.repeat(20)),
     http: {
       contentType: 'text/plain; charset=utf-8',
       cacheControl: 'public, max-age=60',

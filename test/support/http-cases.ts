@@ -5,6 +5,7 @@
  */
 import { expect } from 'vitest';
 import { FIXTURES, pathOf, type FixtureName, type Validators } from './fixtures.ts';
+import { boundaryOf, parseMultipart } from './multipart.ts';
 
 type Fields = Record<string, string>;
 
@@ -18,6 +19,8 @@ export interface HttpCase {
   readonly status: number;
   /** The body as a [start, end) slice of the fixture, 'all' for the whole of it, or 'empty'. */
   readonly body?: readonly [number, number] | 'all' | 'empty';
+  /** A multipart/byteranges body: each part as a [start, end) slice of the fixture, in order. */
+  readonly parts?: ReadonlyArray<readonly [number, number]>;
   /** Header values that must be present (string) or absent (null). */
   readonly expect?: (v: Validators) => Record<string, string | null>;
 }
@@ -71,13 +74,31 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { name: 'huge invalid pair (b < a beyond 2^64): ignored',
     headers: range('bytes=99999999999999999999999-99999999999999999999998'), status: 200, body: 'all' },
 
-  // Several ranges: coalesced when they touch; otherwise 200 until multipart lands.
+  // Several ranges (§15.3.7.2): multipart/byteranges in request order; coalesced when they touch.
   { name: 'overlapping ranges coalesce to one part', headers: range('bytes=0-9,5-19'), status: 206, body: [0, 20],
     expect: () => single(0, 19) },
   { name: 'adjacent ranges coalesce to one part', headers: range('bytes=10-19 , 20-29'), status: 206, body: [10, 30] },
   { name: 'unsatisfiable specs are dropped', headers: range(`bytes=${N + 5}-,10-19`), status: 206, body: [10, 20] },
-  { name: 'disjoint ranges: full 200 (multipart not served yet)', headers: range('bytes=0-9,100-109'), status: 200,
-    body: 'all' },
+  { name: 'two ranges: multipart', headers: range('bytes=0-9,1000-1009'), status: 206, parts: [[0, 10], [1000, 1010]],
+    expect: (v) => ({ 'content-range': null, etag: v.etag, 'accept-ranges': 'bytes' }) },
+  { name: 'three ranges with a suffix, in request order', headers: range('bytes=5000-5099,0-9,-10'), status: 206,
+    parts: [[5000, 5100], [0, 10], [N - 10, N]] },
+  { name: 'ranges nearer than a part header are merged', headers: range('bytes=0-9,20-29,3000-3009'), status: 206,
+    parts: [[0, 30], [3000, 3010]] },
+  { name: 'clamped last range in multipart', headers: range('bytes=0-0,9000-99999'), status: 206,
+    parts: [[0, 1], [9000, N]] },
+  { name: 'overlaps out of order that cover the object: one part', headers: range('bytes=4000-9999,0-5999'), status: 206,
+    body: [0, N], expect: () => single(0, N - 1) },
+  { name: 'overlaps out of order beyond the object size: 200', headers: range('bytes=4000-7999,0-5999,9000-9999'),
+    status: 200, body: 'all' },
+  { name: '1,000 overlapping ranges: 200', headers: range(`bytes=${Array.from({ length: 1000 }, (_, i) => `${i}-${i + 500}`).join(',')}`),
+    status: 200, body: 'all' },
+  { name: 'If-Range with the current ETag: multipart', headers: (v) => ({ range: 'bytes=0-9,1000-1009', 'if-range': v.etag }),
+    status: 206, parts: [[0, 10], [1000, 1010]] },
+  { name: 'If-Range with another ETag: multi-range ignored', headers: () => ({ range: 'bytes=0-9,100-109', 'if-range': '"x"' }),
+    status: 200, body: 'all' },
+  { name: 'multipart of a typed object', fixture: 'meta', headers: range('bytes=0-3,500-504'), status: 206, parts: [[0, 4], [500, 505]],
+    expect: () => ({ 'cache-control': 'public, max-age=60', 'content-language': 'en' }) },
 
   // If-Range (§13.1.5).
   { name: 'If-Range with the current ETag: 206', headers: (v) => ({ range: 'bytes=0-9', 'if-range': v.etag }),
@@ -178,14 +199,35 @@ export async function expectCase(c: HttpCase, res: Response, v: Validators): Pro
   for (const [name, value] of Object.entries(c.expect?.(v) ?? {})) {
     expect(res.headers.get(name), `${c.name}: ${name}`).toBe(value);
   }
+  const fixture = FIXTURES[c.fixture ?? 'data'];
+  if (c.parts !== undefined) return expectParts(c, c.parts, res, body, fixture.bytes, fixture.http.contentType);
   if (c.body === undefined) return;
-  const bytes = FIXTURES[c.fixture ?? 'data'].bytes;
+  const bytes = fixture.bytes;
   const want = c.body === 'all' ? bytes : c.body === 'empty' ? new Uint8Array(0) : bytes.slice(c.body[0], c.body[1]);
   expect(body.length, `${c.name}: body length`).toBe(want.length);
   expect(firstDifference(body, want), `${c.name}: first differing byte`).toBe(-1);
   if (c.method !== 'HEAD' && c.status !== 304) {
     expect(res.headers.get('content-length'), `${c.name}: content-length`).toBe(String(want.length));
   }
+}
+
+function expectParts(
+  c: HttpCase,
+  slices: ReadonlyArray<readonly [number, number]>,
+  res: Response,
+  body: Uint8Array,
+  bytes: Uint8Array,
+  partType: string,
+): void {
+  expect(res.headers.get('content-length'), `${c.name}: content-length`).toBe(String(body.length));
+  const parts = parseMultipart(body, boundaryOf(res.headers.get('content-type')));
+  expect(parts.map((p) => p.headers), c.name).toEqual(
+    slices.map(([start, end]) => ({ 'content-type': partType, 'content-range': `bytes ${start}-${end - 1}/${bytes.length}` })),
+  );
+  parts.forEach((p, i) => {
+    const [start, end] = slices[i]!;
+    expect(firstDifference(p.body, bytes.subarray(start, end)), `${c.name}: part ${i}`).toBe(-1);
+  });
 }
 
 /** Index of the first byte where a and b differ, or -1 when equal. */

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { contentRange, unsatisfiedRange } from '../../lib/range/content-range.ts';
 import { parseRange } from '../../lib/range/parse.ts';
-import { coalesce, planRanges, resolveRanges, type ByteRange, type RangePlan } from '../../lib/range/plan.ts';
+import {
+  DEFAULT_RANGE_LIMITS,
+  coalesce,
+  mergeNeighbours,
+  planRanges,
+  planUpstream,
+  resolveRanges,
+  type ByteRange,
+  type RangeLimits,
+  type RangePlan,
+} from '../../lib/range/plan.ts';
+
+const r = (start: number, end: number): ByteRange => ({ start, end });
 
 describe('resolveRanges (length 10000)', () => {
   it.for<[string, ByteRange[]]>([
@@ -28,7 +40,7 @@ describe('planRanges', () => {
     ['bytes=-0', 100, { kind: 'unsatisfiable' }],
     ['bytes=0-9,5-19', 100, { kind: 'single', range: { start: 0, end: 19 } }], // overlap coalesced
     ['bytes=10-19,0-9', 100, { kind: 'single', range: { start: 0, end: 19 } }], // adjacent, reversed
-    ['bytes=0-9,20-29', 100, { kind: 'full' }], // disjoint: multipart not served yet
+    ['bytes=0-9,20-29', 100, { kind: 'multi', parts: [r(0, 9), r(20, 29)], spans: [{ ...r(0, 29), parts: [r(0, 9), r(20, 29)] }] }],
     ['bytes=200-,0-0', 100, { kind: 'single', range: { start: 0, end: 0 } }],
     // Zero-length representation (§14.1.1).
     ['bytes=0-0', 0, { kind: 'unsatisfiable' }],
@@ -38,6 +50,83 @@ describe('planRanges', () => {
     [null, 0, { kind: 'full' }],
   ])('%s of %i', ([value, length, want]) => {
     expect(planRanges(value === null ? null : parseRange(value), length)).toEqual(want);
+  });
+});
+
+describe('planRanges: multipart, merging and limits', () => {
+  const L: RangeLimits = { maxRanges: 5, upstreamGap: 0, maxUpstreamGets: 10 };
+  const multi = (...parts: ByteRange[]): RangePlan => ({ kind: 'multi', parts, spans: parts.map((p) => ({ ...p, parts: [p] })) });
+  it.for<[string, string, number, number, RangePlan]>([
+    ['parts in request order', 'bytes=500-509,0-9', 1000, 0, multi(r(500, 509), r(0, 9))],
+    ['three parts', 'bytes=0-9,100-109,-10', 1000, 0, multi(r(0, 9), r(100, 109), r(990, 999))],
+    ['a gap smaller than a part header is merged', 'bytes=0-9,20-29,500-509', 1000, 50, multi(r(0, 29), r(500, 509))],
+    ['a gap of exactly the overhead is merged', 'bytes=0-9,60-69,500-509', 1000, 50, multi(r(0, 69), r(500, 509))],
+    ['a wider gap is not', 'bytes=0-9,61-69,500-509', 1000, 50, multi(r(0, 9), r(61, 69), r(500, 509))],
+    ['overlap in request order is merged', 'bytes=0-99,50-149,500-509', 1000, 0, multi(r(0, 149), r(500, 509))],
+    ['a reversal is kept apart', 'bytes=500-509,0-9,20-29', 1000, 0, multi(r(500, 509), r(0, 9), r(20, 29))],
+    ['all coalesce regardless of order: one part', 'bytes=10-19,0-9,5-14', 1000, 0, { kind: 'single', range: r(0, 19) }],
+    ['merged to one part by the gap rule', 'bytes=0-9,20-29', 1000, 50, { kind: 'single', range: r(0, 29) }],
+    ['more ranges than maxRanges: 200', 'bytes=0-0,2-2,4-4,6-6,8-8,10-10', 1000, 0, { kind: 'full' }],
+    ['maxRanges counts satisfiable ranges only', 'bytes=0-0,2-2,4-4,6-6,8-8,2000-', 1000, 0,
+      multi(r(0, 0), r(2, 2), r(4, 4), r(6, 6), r(8, 8))],
+    ['bytes plus framing beyond the object: 200', 'bytes=600-999,0-9', 1000, 300, { kind: 'full' }],
+    ['just within the object: 206', 'bytes=600-999,0-9', 1000, 295, multi(r(600, 999), r(0, 9))],
+    ['repeated overlapping ranges: 200', 'bytes=0-599,0-599', 1000, 0, { kind: 'single', range: r(0, 599) }],
+    ['reversed overlapping ranges: 200', 'bytes=400-999,0-599', 1000, 0, { kind: 'single', range: r(0, 999) }],
+    ['reversed overlaps that do not coalesce: 200', 'bytes=400-799,0-599,900-999', 1000, 0, { kind: 'full' }],
+    ['tiny ranges on a tiny object: one part', 'bytes=0-0,5-5', 10, 50, { kind: 'single', range: r(0, 5) }],
+  ])('%s', ([, value, length, overhead, want]) => {
+    expect(planRanges(parseRange(value), length, L, overhead)).toEqual(want);
+  });
+
+  it('parts that need more GETs than allowed get the whole object', () => {
+    const reversals = 'bytes=' + Array.from({ length: 12 }, (_, i) => `${(11 - i) * 80}-${(11 - i) * 80 + 9}`).join(',');
+    expect(planRanges(parseRange(reversals), 1000, { maxRanges: 100, upstreamGap: 0, maxUpstreamGets: 10 })).toEqual({ kind: 'full' });
+    expect(planRanges(parseRange(reversals), 1000, { maxRanges: 100, upstreamGap: 0, maxUpstreamGets: 12 }).kind).toBe('multi');
+  });
+
+  it('1,000 overlapping ranges get the whole object', () => {
+    const value = 'bytes=' + Array.from({ length: 1000 }, (_, i) => `${i}-${i + 100}`).join(',');
+    expect(planRanges(parseRange(value), 1_000_000, DEFAULT_RANGE_LIMITS, 80)).toEqual({ kind: 'full' });
+  });
+});
+
+describe('planUpstream', () => {
+  const limits = (upstreamGap: number, maxUpstreamGets: number): RangeLimits => ({ maxRanges: 100, upstreamGap, maxUpstreamGets });
+  it.for<[string, ByteRange[], RangeLimits, Array<[number, number, number]> | null]>([
+    ['one GET per distant part', [r(0, 9), r(1000, 1009)], limits(100, 10), [[0, 9, 1], [1000, 1009, 1]]],
+    ['near parts share a GET', [r(0, 9), r(50, 59), r(1000, 1009)], limits(100, 10), [[0, 59, 2], [1000, 1009, 1]]],
+    ['a gap of exactly upstreamGap is shared', [r(0, 9), r(110, 119)], limits(100, 10), [[0, 119, 2]]],
+    ['a reversal starts a new GET', [r(50, 59), r(0, 9)], limits(100, 10), [[50, 59, 1], [0, 9, 1]]],
+    ['over maxGets: the smallest gap is joined first', [r(0, 9), r(100, 109), r(1000, 1009), r(1200, 1209)], limits(0, 2),
+      [[0, 109, 2], [1000, 1209, 2]]],
+    ['over maxGets with only reversals: null', [r(30, 39), r(20, 29), r(10, 19), r(0, 9)], limits(0, 2), null],
+    ['joins never read more than the object', [r(0, 9), r(990, 999), r(0, 9), r(990, 999)], limits(0, 1), null],
+  ])('%s', ([, parts, lim, want]) => {
+    const spans = planUpstream(parts, 1000, lim);
+    expect(spans?.map((s) => [s.start, s.end, s.parts.length]) ?? null).toEqual(want);
+    // Every part is in exactly one span, in order, inside it.
+    if (spans) {
+      expect(spans.flatMap((s) => s.parts)).toEqual(parts);
+      for (const s of spans) for (const p of s.parts) expect(p.start >= s.start && p.end <= s.end).toBe(true);
+    }
+  });
+
+  it('caps 100 scattered parts at maxUpstreamGets', () => {
+    const parts = Array.from({ length: 100 }, (_, i) => r(i * 10_000, i * 10_000 + 9));
+    expect(planUpstream(parts, 1_000_000, limits(0, 20))).toHaveLength(20);
+  });
+});
+
+describe('mergeNeighbours', () => {
+  it.for<[ByteRange[], number, ByteRange[]]>([
+    [[r(0, 9), r(10, 19)], 0, [r(0, 19)]],
+    [[r(0, 9), r(11, 19)], 0, [r(0, 9), r(11, 19)]],
+    [[r(0, 9), r(11, 19)], 1, [r(0, 19)]],
+    [[r(10, 19), r(0, 9)], 5, [r(10, 19), r(0, 9)]],
+    [[r(0, 100), r(5, 6), r(50, 200)], 0, [r(0, 200)]],
+  ])('%j gap %i', ([ranges, gap, want]) => {
+    expect(mergeNeighbours(ranges, gap)).toEqual(want);
   });
 });
 
