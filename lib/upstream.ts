@@ -58,7 +58,7 @@ class UpstreamParts implements PartSource {
       // The span before has been written out: its connection is free.
       this.startGets();
       this.body = await this.gets[this.span]!;
-      this.slicer = span.parts.length > 1 ? new SpanSlicer(this.body, span.start) : undefined;
+      this.slicer = span.parts.length > 1 ? new SpanSlicer(this.body, span) : undefined;
     }
     const part = span.parts[this.part]!;
     // A span of one part is the store's body itself, piped untouched (on
@@ -108,9 +108,12 @@ class SpanSlicer {
   private pos: number;
   private pending: Uint8Array | undefined;
 
-  constructor(body: ReadableStream<Uint8Array>, start: number) {
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    private readonly span: ByteRange,
+  ) {
     this.reader = body.getReader();
-    this.pos = start;
+    this.pos = span.start;
   }
 
   slice(range: ByteRange): ReadableStream<Uint8Array> {
@@ -130,7 +133,14 @@ class SpanSlicer {
             if (to < chunk.length) this.pending = chunk.subarray(to);
             this.pos = chunkStart + to;
             controller.enqueue(chunk.subarray(from, to));
-            if (this.pos > range.end) controller.close();
+            if (this.pos > range.end) {
+              // After the span's last part, read the end of the body, so the
+              // connection is released rather than left half-read.
+              if (this.pos > this.span.end && this.pending === undefined && !(await this.reader.read()).done) {
+                await this.cancel(new RangeError('upstream body longer than asked'));
+              }
+              controller.close();
+            }
             return;
           }
         },

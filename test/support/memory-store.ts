@@ -23,6 +23,11 @@ export class MemoryStore implements ObjectStore {
   before: (call: Call) => void = () => {};
   /** Bytes to drop from the end of every body (a truncating upstream). */
   truncate = 0;
+  /** Bodies come in chunks of this size, so slicing across chunk edges is exercised. */
+  chunkSize = 4096;
+  /** GETs whose body is still open (neither read to the end nor cancelled), and the most at once. */
+  open = 0;
+  maxOpen = 0;
 
   async head(key: string): Promise<ObjectMeta | null> {
     this.record({ op: 'head', key });
@@ -38,12 +43,28 @@ export class MemoryStore implements ObjectStore {
     const start = span?.offset ?? 0;
     const end = (span ? start + span.length : o.bytes.length) - this.truncate;
     const bytes = o.bytes.slice(start, end);
-    return new ReadableStream({
-      start(controller) {
-        controller.enqueue(bytes);
-        controller.close();
+    this.maxOpen = Math.max(this.maxOpen, ++this.open);
+    let pos = 0;
+    let closed = false;
+    const close = () => {
+      if (!closed) this.open--;
+      closed = true;
+    };
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => {
+          if (pos >= bytes.length) {
+            close();
+            controller.close();
+            return;
+          }
+          controller.enqueue(bytes.slice(pos, pos + this.chunkSize));
+          pos += this.chunkSize;
+        },
+        cancel: close,
       },
-    });
+      { highWaterMark: 0 },
+    );
   }
 
   private record(call: Call): void {
