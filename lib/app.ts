@@ -23,7 +23,7 @@ export interface EdgeRangesOptions {
   readonly rewriteRequestPath?: (path: string) => string;
   /** Overrides of the Range limits (see README, "Limits"). */
   readonly limits?: Partial<RangeLimits>;
-  /** Upstream GETs open at once for one multipart answer (default 4). */
+  /** Upstream GETs open at once for one multipart answer (default 6, the Workers cap). */
   readonly concurrency?: number;
 }
 

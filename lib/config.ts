@@ -2,6 +2,7 @@
  * Settings read from an environment (process.env on Node, the Worker's env
  * bindings on Workers). Each problem is one ConfigError naming the setting.
  */
+import type { EdgeRangesOptions } from './app.ts';
 import type { S3Settings } from './store/s3.ts';
 
 export class ConfigError extends Error {
@@ -39,6 +40,26 @@ export function readStoreKind(env: Env): 'r2' | 's3' {
   return kind;
 }
 
+/**
+ * MAX_RANGES, UPSTREAM_GAP, MAX_UPSTREAM_GETS and UPSTREAM_CONCURRENCY: the
+ * Range limits and upstream fetching (see README, "Limits"); unset ones keep
+ * the library's defaults.
+ */
+export function readRangeOptions(env: Env): Pick<EdgeRangesOptions, 'limits' | 'concurrency'> {
+  const maxRanges = integer(env, 'MAX_RANGES', 1);
+  const upstreamGap = integer(env, 'UPSTREAM_GAP', 0);
+  const maxUpstreamGets = integer(env, 'MAX_UPSTREAM_GETS', 1);
+  const concurrency = integer(env, 'UPSTREAM_CONCURRENCY', 1);
+  return {
+    limits: {
+      ...(maxRanges !== undefined && { maxRanges }),
+      ...(upstreamGap !== undefined && { upstreamGap }),
+      ...(maxUpstreamGets !== undefined && { maxUpstreamGets }),
+    },
+    ...(concurrency !== undefined && { concurrency }),
+  };
+}
+
 /** HOST and PORT for a listening server (PORT 0 picks a free port). */
 export function readListen(env: Env, defaults: { host: string; port: number }): { host: string; port: number } {
   const host = optional(env, 'HOST') ?? defaults.host;
@@ -60,6 +81,15 @@ function required(env: Env, name: string, what: string): string {
   const value = optional(env, name);
   if (value === undefined) throw new ConfigError(`${name} is missing: set it to ${what}`);
   return value;
+}
+
+function integer(env: Env, name: string, min: number): number | undefined {
+  const value = optional(env, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value) || Number(value) < min) {
+    throw new ConfigError(`${name} is malformed: expected an integer >= ${min}, got "${value}"`);
+  }
+  return Number(value);
 }
 
 function flag(env: Env, name: string, fallback: boolean): boolean {

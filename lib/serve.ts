@@ -18,7 +18,8 @@ export interface ServeOptions {
   readonly concurrency: number;
 }
 
-export const DEFAULT_SERVE_OPTIONS: ServeOptions = { limits: DEFAULT_RANGE_LIMITS, concurrency: 4 };
+/** Workers allow 6 open connections per request; more would only queue. */
+export const DEFAULT_SERVE_OPTIONS: ServeOptions = { limits: DEFAULT_RANGE_LIMITS, concurrency: 6 };
 
 /**
  * `encodeBody: 'manual'` tells Workers the body is already in its
@@ -88,7 +89,7 @@ async function respond(store: ObjectStore, key: string, request: Request, option
       out.set('content-length', String(layout.length));
       out.delete('content-encoding');
       const source = await openParts(store, key, meta.etag, plan.spans, options.concurrency);
-      return new Response(multipartStream(layout, source), { status: 206, headers: out } as Init);
+      return new Response(multipartStream(layout, source), { status: 206, headers: out });
     }
 
     case 'full': {

@@ -1,10 +1,11 @@
 /**
  * Workers entry: the app over the R2 binding BUCKET, or over S3 when
- * STORE=s3 (S3_* vars and secrets). KEY_PREFIX confines keys.
+ * STORE=s3 (S3_* vars and secrets). KEY_PREFIX confines keys; MAX_RANGES,
+ * UPSTREAM_GAP, MAX_UPSTREAM_GETS and UPSTREAM_CONCURRENCY tune multi-range.
  */
 import type { Hono } from 'hono';
 import { createApp } from '../../lib/app.ts';
-import { ConfigError, readKeyPrefix, readS3Settings, readStoreKind } from '../../lib/config.ts';
+import { ConfigError, readKeyPrefix, readRangeOptions, readS3Settings, readStoreKind } from '../../lib/config.ts';
 import { r2Store } from '../../lib/store/r2.ts';
 import { createS3Client, s3Store } from '../../lib/store/s3.ts';
 import type { ObjectStore } from '../../lib/store/types.ts';
@@ -32,7 +33,7 @@ function appFor(env: Bindings): Hono | ConfigError {
   let app = apps.get(env);
   if (app === undefined) {
     try {
-      app = createApp({ store: storeFor(env), keyPrefix: readKeyPrefix(env) });
+      app = createApp({ store: storeFor(env), keyPrefix: readKeyPrefix(env), ...readRangeOptions(env) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       app = err;

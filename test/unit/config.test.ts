@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readListen, readKeyPrefix, readS3Settings, readStoreKind } from '../../lib/config.ts';
+import { readKeyPrefix, readListen, readRangeOptions, readS3Settings, readStoreKind } from '../../lib/config.ts';
 
 const S3 = { S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' };
 
@@ -46,5 +46,27 @@ describe('other settings', () => {
     expect(readListen({ HOST: '::1', PORT: '0' }, defaults)).toEqual({ host: '::1', port: 0 });
     expect(() => readListen({ PORT: '80x' }, defaults)).toThrow('PORT is malformed: expected 0-65535, got "80x"');
     expect(() => readListen({ PORT: '65536' }, defaults)).toThrow('PORT is malformed');
+  });
+});
+
+describe('readRangeOptions', () => {
+  it('leaves unset limits to the library', () => {
+    expect(readRangeOptions({})).toEqual({ limits: {} });
+  });
+
+  it('reads every limit', () => {
+    expect(readRangeOptions({ MAX_RANGES: '50', UPSTREAM_GAP: '0', MAX_UPSTREAM_GETS: '10', UPSTREAM_CONCURRENCY: '3' })).toEqual({
+      limits: { maxRanges: 50, upstreamGap: 0, maxUpstreamGets: 10 },
+      concurrency: 3,
+    });
+  });
+
+  it.for<[Record<string, string>, string]>([
+    [{ MAX_RANGES: '0' }, 'MAX_RANGES is malformed: expected an integer >= 1, got "0"'],
+    [{ UPSTREAM_GAP: '-1' }, 'UPSTREAM_GAP is malformed: expected an integer >= 0, got "-1"'],
+    [{ MAX_UPSTREAM_GETS: '2.5' }, 'MAX_UPSTREAM_GETS is malformed: expected an integer >= 1, got "2.5"'],
+    [{ UPSTREAM_CONCURRENCY: 'many' }, 'UPSTREAM_CONCURRENCY is malformed: expected an integer >= 1, got "many"'],
+  ])('refuses %j', ([env, message]) => {
+    expect(() => readRangeOptions(env)).toThrow(message);
   });
 });
