@@ -7,15 +7,19 @@
 import { serve } from '@hono/node-server';
 import { createApp } from '../../lib/app.ts';
 import { ConfigError, readKeyPrefix, readListen, readRangeOptions, readS3Settings } from '../../lib/config.ts';
-import { createS3Client, s3Store } from '../../lib/store/s3.ts';
+import { checkBucket, createS3Client, s3Store, type BucketProblem, type S3Settings } from '../../lib/store/s3.ts';
 
 function configure() {
   try {
     const s3 = readS3Settings(process.env);
+    const listen = readListen(process.env, { host: '127.0.0.1', port: 8080 });
+    const client = createS3Client(s3);
     return {
-      listen: readListen(process.env, { host: '127.0.0.1', port: 8080 }),
+      s3,
+      client,
+      listen,
       app: createApp({
-        store: s3Store(createS3Client(s3), s3.bucket),
+        store: s3Store(client, s3.bucket),
         keyPrefix: readKeyPrefix(process.env),
         // Node has no per-request connection cap: fetch a 16-range answer in one round trip.
         concurrency: 16,
@@ -29,7 +33,29 @@ function configure() {
   }
 }
 
-const { listen, app } = configure();
+/** One line for a bucket that cannot be read, naming the settings to look at. */
+function explain(problem: BucketProblem, s3: S3Settings): string {
+  const where = `bucket "${s3.bucket}" at ${s3.endpoint ?? 'AWS S3'}`;
+  switch (problem.kind) {
+    case 'credentials-refused':
+      return `S3 refused the credentials for ${where}: check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (${problem.detail})`;
+    case 'no-such-bucket':
+      return `S3 has no ${where}: check S3_BUCKET (and S3_REGION, S3_FORCE_PATH_STYLE) (${problem.detail})`;
+    case 'unreachable':
+      return `cannot reach S3_ENDPOINT ${s3.endpoint ?? '(AWS S3)'}: ${problem.detail}`;
+    case 'failed':
+      return `S3 failed to answer for ${where}: ${problem.detail}`;
+  }
+}
+
+const { s3, client, listen, app } = configure();
+// Checked once before listening: a wrong key or bucket stops here, with one
+// line, rather than as a 502 on every request.
+const problem = await checkBucket(client, s3.bucket);
+if (problem) {
+  console.error(`edge-ranges: ${explain(problem, s3)}`);
+  process.exit(1);
+}
 const server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info) => {
   console.log(`edge-ranges listening on http://${listen.host}:${info.port}`);
 });

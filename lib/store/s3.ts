@@ -6,7 +6,7 @@
  * workerd the SDK's browser build cannot parse XML error bodies (no
  * DOMParser) and throws a ReferenceError that still carries the status.
  */
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { StoreError, type ObjectStore, type Span } from './types.ts';
 
 export interface S3Settings {
@@ -87,4 +87,36 @@ function classify(err: unknown, key: string): StoreError {
 /** S3 sends ETags quoted; some compatible servers do not. */
 function quoted(etag: string): string {
   return etag.startsWith('"') ? etag : `"${etag}"`;
+}
+
+/** Why the bucket cannot be read: classified from one HeadBucket, for a start-up check. */
+export type BucketProblem =
+  | { readonly kind: 'credentials-refused'; readonly detail: string }
+  | { readonly kind: 'no-such-bucket'; readonly detail: string }
+  | { readonly kind: 'unreachable'; readonly detail: string }
+  | { readonly kind: 'failed'; readonly detail: string };
+
+/**
+ * One HeadBucket: null when the bucket answers, else what went wrong (403:
+ * the credentials were refused, 404: no such bucket, no HTTP answer within
+ * `timeoutMs`: the endpoint cannot be reached).
+ */
+export async function checkBucket(client: S3Client, bucket: string, timeoutMs = 5000): Promise<BucketProblem | null> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    return null;
+  } catch (err) {
+    const status = statusOf(err);
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    const detail =
+      status !== undefined ? `HTTP ${status}` : timedOut ? `no answer within ${timeoutMs} ms` : errorMessage(err);
+    if (status === 401 || status === 403) return { kind: 'credentials-refused', detail };
+    if (status === 404) return { kind: 'no-such-bucket', detail };
+    if (status === undefined) return { kind: 'unreachable', detail };
+    return { kind: 'failed', detail };
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
