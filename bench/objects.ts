@@ -1,0 +1,76 @@
+/**
+ * The objects every target serves: the same deterministic bytes as files on
+ * disk (nginx's root, and the source of every upload), in radosgw, and in
+ * the Workers entry's local R2.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { pseudoRandomBytes } from '../infra/local/bytes.ts';
+import { putLocalObject } from '../infra/local/wrangler.ts';
+import { createS3Client, type S3Settings } from '../lib/store/s3.ts';
+
+const MiB = 1024 * 1024;
+
+export interface BenchObject {
+  /** Object key, file name under the data dir, and URL path on every target. */
+  readonly key: string;
+  readonly size: number;
+}
+
+/** 256 MiB for scenarios a–e and g. */
+export const BIG: BenchObject = { key: 'big-256m.bin', size: 256 * MiB };
+/** 1 GiB for scenario f. Too large for local R2 (wrangler puts at most 300 MiB). */
+export const HUGE: BenchObject = { key: 'huge-1g.bin', size: 1024 * MiB };
+
+/**
+ * Writes the object's file unless it is already there with the right size.
+ * Written in 64 MiB pieces, each from its own seed, so memory stays bounded.
+ */
+export async function ensureFile(dir: string, object: BenchObject): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, object.key);
+  if (existsSync(file) && statSync(file).size === object.size) return file;
+  const piece = 64 * MiB;
+  const out = createWriteStream(`${file}.part`);
+  for (let offset = 0; offset < object.size; offset += piece) {
+    const bytes = pseudoRandomBytes(Math.min(piece, object.size - offset), 0x9e3779b9 + offset / piece);
+    if (!out.write(bytes)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'close');
+  renameSync(`${file}.part`, file);
+  return file;
+}
+
+/**
+ * Uploads into radosgw, readable without signature (public-read), so the
+ * load generator can GET it directly as the "direct store" reference.
+ */
+export async function putS3(settings: S3Settings, file: string, object: BenchObject): Promise<void> {
+  const client = createS3Client(settings);
+  try {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: settings.bucket,
+        Key: object.key,
+        Body: createReadStream(file),
+        ContentLength: object.size,
+        ContentType: 'application/octet-stream',
+        ACL: 'public-read',
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Puts into the local R2 under `persistTo` once; a marker in the state remembers it. */
+export async function putR2Once(persistTo: string, file: string, object: BenchObject): Promise<void> {
+  const marker = join(persistTo, `bench-${object.key}-${object.size}`);
+  if (existsSync(marker)) return;
+  await putLocalObject(file, object.key, persistTo, { contentType: 'application/octet-stream' });
+  mkdirSync(persistTo, { recursive: true });
+  writeFileSync(marker, new Date().toISOString());
+}

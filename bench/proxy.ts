@@ -1,0 +1,92 @@
+/**
+ * A TCP proxy between the function and the store that models distance: the
+ * first byte of every upstream answer is held back `delayMs`, as if the store
+ * were one round trip of `delayMs` away. It counts the bytes and answers that
+ * pass, so a scenario can also say how much the function read upstream.
+ *
+ * It works below HTTP: after the client has sent something, the next chunk
+ * from the store is the start of an answer (HTTP/1.1 clients such as the AWS
+ * SDK do not pipeline), so that chunk — and everything behind it, to keep
+ * the order — waits. Connecting itself is not delayed (localhost, keep-alive),
+ * so the delay is one round trip per request, not per connection.
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface DelayProxy {
+  readonly url: string;
+  /** Changes the delay for answers that start from now on. */
+  setDelay(ms: number): void;
+  /** Bytes from the store to the function, and answers begun, since the last reset. */
+  counters(): { upstreamBytes: number; answers: number };
+  resetCounters(): void;
+  stop(): Promise<void>;
+}
+
+export async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy> {
+  let delay = delayMs;
+  let upstreamBytes = 0;
+  let answers = 0;
+  const sockets = new Set<Socket>();
+
+  const server: Server = createServer((client) => {
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
+    sockets.add(client).add(upstream);
+    let awaitingAnswer = false;
+    client.on('data', (chunk) => {
+      awaitingAnswer = true;
+      upstream.write(chunk);
+    });
+    // Backpressure: a function that reads slowly slows the store down, as a
+    // real socket would, instead of piling bytes up here.
+    const forward = (chunk: Buffer): void => {
+      if (!client.write(chunk)) {
+        upstream.pause();
+        client.once('drain', () => upstream.resume());
+      } else {
+        upstream.resume();
+      }
+    };
+    upstream.on('data', (chunk) => {
+      upstreamBytes += chunk.length;
+      if (!awaitingAnswer || delay === 0) {
+        if (awaitingAnswer) answers++;
+        awaitingAnswer = false;
+        forward(chunk);
+        return;
+      }
+      awaitingAnswer = false;
+      answers++;
+      // Hold this chunk and the rest of the answer until the delay is over.
+      upstream.pause();
+      setTimeout(() => forward(chunk), delay);
+    });
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', close).on('error', close);
+    upstream.on('close', close).on('error', close);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    setDelay: (ms) => void (delay = ms),
+    counters: () => ({ upstreamBytes, answers }),
+    resetCounters: () => {
+      upstreamBytes = 0;
+      answers = 0;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

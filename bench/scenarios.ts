@@ -1,0 +1,399 @@
+/**
+ * Scenarios a–g of issue 6. Each one measures the targets the same way in
+ * the same run and returns rows for the table; ratios are taken between rows
+ * of one run, never against figures from another machine or another run.
+ */
+import { openSync, readSync, closeSync } from 'node:fs';
+import rangeParser from 'range-parser';
+import { parseRange } from '../lib/range/parse.ts';
+import { resolveRanges } from '../lib/range/plan.ts';
+import { agent, get, load, percentile, type Reply } from './http.ts';
+import { BIG, HUGE, type BenchObject } from './objects.ts';
+import { cpuMs, rss, rssSampler } from './procs.ts';
+import type { DelayProxy } from './proxy.ts';
+import type { Target } from './targets.ts';
+
+const MiB = 1024 * 1024;
+const KiB = 1024;
+
+export interface Row {
+  readonly scenario: string;
+  readonly target: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string;
+  /** value / reference value, with the reference named. */
+  readonly ratio?: { readonly value: number; readonly to: string };
+}
+
+export interface Check {
+  readonly scenario: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+export interface Results {
+  readonly rows: Row[];
+  readonly checks: Check[];
+  readonly notes: string[];
+}
+
+export interface Setup {
+  readonly quick: boolean;
+  readonly dataDir: string;
+  readonly node: Target;
+  readonly workers: Target;
+  readonly nginx: Target;
+  /** `${endpoint}/${bucket}`: the objects are public-read, so plain GETs work. */
+  readonly storeBase: string;
+  /** A second Node entry whose store is reached through `proxy`. */
+  readonly nodeBehindProxy: Target;
+  readonly proxy: DelayProxy;
+  readonly withHuge: boolean;
+}
+
+/** Mode-dependent sizes: everything is bounded in time and count. */
+function budget(quick: boolean) {
+  return quick
+    ? { loadSeconds: 3, warmSeconds: 0.5, bigTransfers: 2, latencyN: 30, delayedN: 10, cpuN: 60, idleSeconds: 1, microMs: 150, microRounds: 3 }
+    : { loadSeconds: 10, warmSeconds: 2, bigTransfers: 5, latencyN: 200, delayedN: 40, cpuN: 300, idleSeconds: 3, microMs: 500, microRounds: 5 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests shared by several scenarios
+
+/** a: the i-th 1 MiB range, at whole MiB offsets spread over the object. */
+function oneMiBRange(i: number): { start: number; end: number } {
+  const start = ((i * 7) % (BIG.size / MiB - 1)) * MiB;
+  return { start, end: start + MiB - 1 };
+}
+
+/** c, d: 16 ranges of 64 KiB, 16 MiB apart (each its own upstream GET: the gap is far over 128 KiB). */
+export const SCATTERED_16 = Array.from({ length: 16 }, (_, i) => {
+  const start = i * 16 * MiB + i * 4099;
+  return { start, end: start + 64 * KiB - 1 };
+});
+
+/** f: 32 ranges of 16 KiB, 32 MiB apart, over the 1 GiB object. */
+export const SPARSE_32 = Array.from({ length: 32 }, (_, i) => {
+  const start = i * 32 * MiB + 777;
+  return { start, end: start + 16 * KiB - 1 };
+});
+
+function rangeHeader(ranges: readonly { start: number; end: number }[]): string {
+  return `bytes=${ranges.map((r) => `${r.start}-${r.end}`).join(',')}`;
+}
+
+function fileSlice(dataDir: string, object: BenchObject, start: number, length: number): Buffer {
+  const fd = openSync(`${dataDir}/${object.key}`, 'r');
+  try {
+    const out = Buffer.alloc(length);
+    readSync(fd, out, 0, length, start);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function url(base: string, object: BenchObject): string {
+  return `${base}/${object.key}`;
+}
+
+/**
+ * Before measuring anything: every target returns the right bytes for a
+ * single range, and the function and nginx answer the 16-range request with
+ * a multipart body holding each range's bytes in order. A benchmark of a
+ * wrong answer would be worthless.
+ */
+export async function verify(s: Setup): Promise<void> {
+  const via = agent(1);
+  const one = { start: 12345, end: 12345 + MiB - 1 };
+  const expected = fileSlice(s.dataDir, BIG, one.start, MiB);
+  const bases = { node: s.node.url, workers: s.workers.url, nginx: s.nginx.url, store: s.storeBase, proxied: s.nodeBehindProxy.url };
+  for (const [name, base] of Object.entries(bases)) {
+    const r = await get(url(base, BIG), { range: rangeHeader([one]) }, via, { keep: true });
+    if (r.status !== 206 || !r.body!.equals(expected)) throw new Error(`verify: ${name} answered a 1 MiB range wrongly (${r.status}, ${r.bodyBytes} bytes)`);
+  }
+  for (const [name, base] of Object.entries({ node: s.node.url, workers: s.workers.url, nginx: s.nginx.url })) {
+    const r = await get(url(base, BIG), { range: rangeHeader(SCATTERED_16) }, via, { keep: true });
+    if (r.status !== 206 || !String(r.headers['content-type']).startsWith('multipart/byteranges')) {
+      throw new Error(`verify: ${name} did not answer 16 ranges with multipart (${r.status} ${r.headers['content-type']})`);
+    }
+    let at = 0;
+    for (const range of SCATTERED_16) {
+      const i = r.body!.indexOf(fileSlice(s.dataDir, BIG, range.start, range.end - range.start + 1), at);
+      if (i < 0) throw new Error(`verify: ${name}'s multipart lacks bytes ${range.start}-${range.end}`);
+      at = i;
+    }
+  }
+  via.destroy();
+}
+
+// ---------------------------------------------------------------------------------------------
+// a. 1 MiB ranges at 16 connections
+
+export async function scenarioA(s: Setup, out: Results): Promise<void> {
+  const b = budget(s.quick);
+  const targets = { 'node entry': s.node.url, 'workers entry': s.workers.url, 'radosgw direct': s.storeBase, nginx: s.nginx.url };
+  const figures: Record<string, { reqPerSec: number; mbPerSec: number; errors: number }> = {};
+  for (const [name, base] of Object.entries(targets)) {
+    const headers = (i: number) => ({ range: rangeHeader([oneMiBRange(i)]) });
+    await load(url(base, BIG), 16, b.warmSeconds, headers, { status: 206, bodyBytes: MiB });
+    figures[name] = await load(url(base, BIG), 16, b.loadSeconds, headers, { status: 206, bodyBytes: MiB });
+  }
+  for (const [name, f] of Object.entries(figures)) {
+    const store = figures['radosgw direct']!;
+    const nginx = figures.nginx!;
+    out.rows.push({ scenario: 'a', target: name, metric: 'req/s (1 MiB range, 16 conn)', value: f.reqPerSec, unit: 'req/s', ratio: { value: f.reqPerSec / store.reqPerSec, to: 'radosgw' } });
+    out.rows.push({ scenario: 'a', target: name, metric: 'MB/s', value: f.mbPerSec, unit: 'MB/s', ratio: { value: f.mbPerSec / nginx.mbPerSec, to: 'nginx' } });
+    if (f.errors > 0) out.notes.push(`a: ${name} had ${f.errors} failed or wrong-length answers (not counted).`);
+  }
+  for (const entry of ['node entry', 'workers entry']) {
+    const ratio = figures[entry]!.reqPerSec / figures['radosgw direct']!.reqPerSec;
+    out.checks.push({ scenario: 'a', goal: `${entry} ≥ 0.9× the direct store's throughput`, measured: `${ratio.toFixed(2)}×`, met: ratio >= 0.9 });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// b. One 256 MiB range: MB/s and the function's RSS
+
+export async function scenarioB(s: Setup, out: Results): Promise<void> {
+  const b = budget(s.quick);
+  const header = { range: `bytes=0-${BIG.size - 1}` };
+  const targets: [string, string, number | undefined][] = [
+    ['node entry', s.node.url, s.node.pid],
+    ['workers entry', s.workers.url, s.workers.pid],
+    ['radosgw direct', s.storeBase, undefined],
+    ['nginx', s.nginx.url, undefined],
+  ];
+  const speeds: Record<string, number> = {};
+  for (const [name, base, pid] of targets) {
+    const via = agent(1);
+    const idle = pid ? rss(pid) : 0;
+    const sampler = pid ? rssSampler(pid) : undefined;
+    const times: number[] = [];
+    for (let i = 0; i < b.bigTransfers; i++) {
+      const r = await get(url(base, BIG), header, via, { timeoutMs: 300_000 });
+      if (r.status !== 206 || r.bodyBytes !== BIG.size) throw new Error(`b: ${name} answered ${r.status} with ${r.bodyBytes} bytes`);
+      times.push(r.ms);
+    }
+    via.destroy();
+    speeds[name] = BIG.size / 1e6 / (percentile(times, 0.5) / 1000);
+    out.rows.push({ scenario: 'b', target: name, metric: 'MB/s (one 256 MiB range, median)', value: speeds[name]!, unit: 'MB/s' });
+    if (sampler && pid) {
+      const growth = (sampler.stop() - idle) / MiB;
+      out.rows.push({ scenario: 'b', target: name, metric: 'RSS idle before', value: idle / MiB, unit: 'MiB' });
+      out.rows.push({ scenario: 'b', target: name, metric: 'RSS growth (peak - idle)', value: growth, unit: 'MiB' });
+      out.checks.push({ scenario: 'b', goal: `${name}: RSS growth ≤ 32 MiB during 256 MiB ranges`, measured: `${growth.toFixed(1)} MiB`, met: growth <= 32 });
+    }
+  }
+  for (const name of ['node entry', 'workers entry']) {
+    const row = out.rows.find((r) => r.scenario === 'b' && r.target === name && r.unit === 'MB/s')!;
+    out.rows[out.rows.indexOf(row)] = { ...row, ratio: { value: speeds[name]! / speeds['radosgw direct']!, to: 'radosgw' } };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// c. 16 scattered 64 KiB ranges in one request
+
+/** n sequential requests; latencies in ms. */
+async function latencies(target: string, headers: Record<string, string>, n: number, check: (r: Reply) => boolean): Promise<number[]> {
+  const via = agent(1);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await get(target, headers, via);
+    if (!check(r)) throw new Error(`unexpected answer from ${target}: ${r.status}, ${r.bodyBytes} bytes`);
+    out.push(r.ms);
+  }
+  via.destroy();
+  return out;
+}
+
+/** The 16 ranges as 16 plain ranged GETs, one after another, on one keep-alive connection. */
+async function sixteenSequential(base: string, n: number): Promise<number[]> {
+  const via = agent(1);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    for (const r of SCATTERED_16) {
+      const reply = await get(url(base, BIG), { range: rangeHeader([r]) }, via);
+      if (reply.status !== 206) throw new Error(`ranged GET on ${base}: ${reply.status}`);
+    }
+    out.push(performance.now() - started);
+  }
+  via.destroy();
+  return out;
+}
+
+const isMultipart = (r: Reply) => r.status === 206 && String(r.headers['content-type']).startsWith('multipart/byteranges');
+
+export async function scenarioC(s: Setup, out: Results): Promise<{ nodeP50: number }> {
+  const b = budget(s.quick);
+  const header = { range: rangeHeader(SCATTERED_16) };
+  const lat: Record<string, number[]> = {};
+  for (const [name, base] of Object.entries({ 'node entry': s.node.url, 'workers entry': s.workers.url, nginx: s.nginx.url })) {
+    await latencies(url(base, BIG), header, 3, isMultipart); // warm-up
+    lat[name] = await latencies(url(base, BIG), header, b.latencyN, isMultipart);
+  }
+  lat['radosgw 16 GETs in a row'] = await sixteenSequential(s.storeBase, Math.ceil(b.latencyN / 4));
+  const nginxP50 = percentile(lat.nginx!, 0.5);
+  for (const [name, values] of Object.entries(lat)) {
+    const p50 = percentile(values, 0.5);
+    out.rows.push({ scenario: 'c', target: name, metric: 'p50 latency (16 × 64 KiB)', value: p50, unit: 'ms', ratio: { value: p50 / nginxP50, to: 'nginx' } });
+    out.rows.push({ scenario: 'c', target: name, metric: 'p99 latency', value: percentile(values, 0.99), unit: 'ms' });
+  }
+  return { nodeP50: percentile(lat['node entry']!, 0.5) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// d. As c, with 20 ms between the function and the store
+
+export const DELAY_MS = 20;
+
+export async function scenarioD(s: Setup, out: Results, nodeP50WithoutDelay: number): Promise<void> {
+  const b = budget(s.quick);
+  const header = { range: rangeHeader(SCATTERED_16) };
+  s.proxy.setDelay(DELAY_MS);
+  await latencies(url(s.nodeBehindProxy.url, BIG), header, 2, isMultipart); // connections up
+  s.proxy.resetCounters();
+  const values = await latencies(url(s.nodeBehindProxy.url, BIG), header, b.delayedN, isMultipart);
+  const upstreamPerRequest = s.proxy.counters().answers / b.delayedN;
+  const sequential = await sixteenSequential(s.proxy.url + s.storeBase.slice(s.storeBase.lastIndexOf('/')), Math.max(2, Math.ceil(b.delayedN / 5)));
+  s.proxy.setDelay(0);
+
+  const p50 = percentile(values, 0.5);
+  const roundTrips = (p50 - nodeP50WithoutDelay) / DELAY_MS;
+  out.rows.push({ scenario: 'd', target: 'node entry, store 20 ms away', metric: 'p50 latency (16 × 64 KiB)', value: p50, unit: 'ms' });
+  out.rows.push({ scenario: 'd', target: 'node entry, store 20 ms away', metric: 'p99 latency', value: percentile(values, 0.99), unit: 'ms' });
+  out.rows.push({ scenario: 'd', target: 'node entry, store 20 ms away', metric: 'p50 / 20 ms (total, in round trips)', value: p50 / DELAY_MS, unit: 'RTT' });
+  out.rows.push({ scenario: 'd', target: 'node entry, store 20 ms away', metric: 'added by the delay / 20 ms', value: roundTrips, unit: 'RTT' });
+  out.rows.push({ scenario: 'd', target: 'node entry, store 20 ms away', metric: 'upstream requests per client request', value: upstreamPerRequest, unit: 'req' });
+  out.rows.push({ scenario: 'd', target: 'radosgw 16 GETs in a row, 20 ms away', metric: 'p50 latency', value: percentile(sequential, 0.5), unit: 'ms', ratio: { value: percentile(sequential, 0.5) / p50, to: 'node entry' } });
+  out.checks.push({
+    scenario: 'd',
+    goal: '16-range request within 2 upstream round trips plus transfer time',
+    measured: `${roundTrips.toFixed(2)} round trips added by a 20 ms store (transfer time = the same request without delay, ${nodeP50WithoutDelay.toFixed(1)} ms)`,
+    met: roundTrips <= 2.25, // a quarter round trip of slack for timer and scheduling jitter
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// e. Parser micro-benchmark
+
+/** ops/s of `fn` over `ms` of wall time. */
+function opsPerSec(fn: () => unknown, ms: number): number {
+  let n = 0;
+  let sink = 0;
+  const started = performance.now();
+  let now = started;
+  while (now - started < ms) {
+    for (let i = 0; i < 100; i++) sink ^= (fn() as unknown[] | null)?.length ?? 0;
+    n += 100;
+    now = performance.now();
+  }
+  if (sink === 0.5) console.log(sink); // keep the results alive
+  return (n / (now - started)) * 1000;
+}
+
+export function scenarioE(quick: boolean, out: Results): void {
+  const b = budget(quick);
+  const size = BIG.size;
+  const headers = {
+    '1 range': 'bytes=0-1048575',
+    '16 ranges': rangeHeader(SCATTERED_16),
+    '1,000 ranges': rangeHeader(Array.from({ length: 1000 }, (_, i) => ({ start: i * 1000, end: i * 1000 + 499 }))),
+  };
+  for (const [name, h] of Object.entries(headers)) {
+    const ours = () => resolveRanges(parseRange(h)!, size);
+    const theirs = () => rangeParser(size, h) as unknown[];
+    // Same answers first, or the comparison means nothing.
+    const a = ours();
+    const t = theirs() as { start: number; end: number }[];
+    if (a.length !== t.length || a.some((r, i) => r.start !== t[i]!.start || r.end !== t[i]!.end)) {
+      throw new Error(`e: lib/range and range-parser disagree on ${name}`);
+    }
+    // Alternate rounds, so drift in machine load hits both alike; take medians.
+    const ourRuns: number[] = [];
+    const theirRuns: number[] = [];
+    for (let round = 0; round < b.microRounds; round++) {
+      ourRuns.push(opsPerSec(ours, b.microMs));
+      theirRuns.push(opsPerSec(theirs, b.microMs));
+    }
+    const o = percentile(ourRuns, 0.5);
+    const t2 = percentile(theirRuns, 0.5);
+    out.rows.push({ scenario: 'e', target: 'lib/range parse+resolve', metric: `ops/s, ${name}`, value: o, unit: 'ops/s', ratio: { value: o / t2, to: 'range-parser' } });
+    out.rows.push({ scenario: 'e', target: 'range-parser 1.3.0', metric: `ops/s, ${name}`, value: t2, unit: 'ops/s' });
+    out.checks.push({ scenario: 'e', goal: `faster than range-parser, ${name}`, measured: `${(o / t2).toFixed(2)}×`, met: o > t2 });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// f. Sparse read of a 1 GiB object
+
+export async function scenarioF(s: Setup, out: Results): Promise<void> {
+  const via = agent(1);
+  const header = { range: rangeHeader(SPARSE_32) };
+  const wanted = SPARSE_32.reduce((sum, r) => sum + r.end - r.start + 1, 0);
+  s.proxy.setDelay(0);
+  s.proxy.resetCounters();
+  const fn = await get(url(s.nodeBehindProxy.url, HUGE), header, via, { timeoutMs: 300_000 });
+  const upstream = s.proxy.counters();
+  if (!isMultipart(fn)) throw new Error(`f: the function answered ${fn.status} ${fn.headers['content-type']}`);
+  const nginx = await get(url(s.nginx.url, HUGE), header, via, { timeoutMs: 300_000 });
+  // What the store itself sends for this header, from its status and Content-Length (not received).
+  const store = await get(url(s.storeBase, HUGE), header, via, { headersOnly: true });
+  via.destroy();
+
+  const wire = (r: Reply) => r.headerBytes + r.bodyBytes;
+  const full = store.status === 200 ? wire(store) : HUGE.size + store.headerBytes;
+  out.rows.push({ scenario: 'f', target: 'ranges asked for', metric: 'bytes of content (32 × 16 KiB)', value: wanted, unit: 'B' });
+  out.rows.push({ scenario: 'f', target: 'node entry', metric: 'bytes on the wire to the client', value: wire(fn), unit: 'B', ratio: { value: wire(fn) / full, to: 'full 200' } });
+  out.rows.push({ scenario: 'f', target: 'node entry', metric: 'bytes read from the store', value: upstream.upstreamBytes, unit: 'B', ratio: { value: upstream.upstreamBytes / wanted, to: 'asked for' } });
+  out.rows.push({ scenario: 'f', target: 'node entry', metric: 'upstream requests (HEAD + GETs)', value: upstream.answers, unit: 'req' });
+  out.rows.push({ scenario: 'f', target: 'nginx', metric: 'bytes on the wire to the client', value: wire(nginx), unit: 'B', ratio: { value: wire(nginx) / full, to: 'full 200' } });
+  out.rows.push({ scenario: 'f', target: `radosgw, same header (answers ${store.status})`, metric: 'bytes on the wire (declared)', value: wire(store), unit: 'B' });
+  out.rows.push({ scenario: 'f', target: 'a store/CDN answering 200', metric: 'bytes on the wire', value: full, unit: 'B' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// g. CPU time per request
+
+/**
+ * CPU of the serving process per request: (CPU used while serving n
+ * sequential requests − its idle rate × that time) / n. For workerd this is
+ * an upper bound on the Worker's own CPU: the process also parses HTTP,
+ * runs wrangler's proxy worker and simulates R2 (reading the blob files).
+ */
+async function cpuPerRequest(pid: number, target: string, headersFor: (i: number) => Record<string, string>, n: number, idleSeconds: number, check: (r: Reply) => boolean): Promise<number> {
+  const idleStart = cpuMs(pid);
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const idleRate = (cpuMs(pid) - idleStart) / (idleSeconds * 1000);
+  const via = agent(1);
+  const started = performance.now();
+  const cpuStart = cpuMs(pid);
+  for (let i = 0; i < n; i++) {
+    const r = await get(target, headersFor(i), via);
+    if (!check(r)) throw new Error(`g: unexpected answer ${r.status}`);
+  }
+  const used = cpuMs(pid) - cpuStart - idleRate * (performance.now() - started);
+  via.destroy();
+  return used / n;
+}
+
+export async function scenarioG(s: Setup, out: Results): Promise<void> {
+  const b = budget(s.quick);
+  const single = (i: number) => ({ range: rangeHeader([oneMiBRange(i)]) });
+  const multi = () => ({ range: rangeHeader(SCATTERED_16) });
+  const is206 = (r: Reply) => r.status === 206;
+  for (const [name, t] of [['workerd (workers entry)', s.workers], ['node entry', s.node]] as const) {
+    const a = await cpuPerRequest(t.pid, url(t.url, BIG), single, b.cpuN, b.idleSeconds, is206);
+    const c = await cpuPerRequest(t.pid, url(t.url, BIG), multi, b.cpuN, b.idleSeconds, isMultipart);
+    out.rows.push({ scenario: 'g', target: name, metric: 'CPU per request, (a) 1 MiB range', value: a, unit: 'ms' });
+    out.rows.push({ scenario: 'g', target: name, metric: 'CPU per request, (c) 16 ranges', value: c, unit: 'ms' });
+    if (name.startsWith('workerd')) {
+      out.checks.push({ scenario: 'g', goal: 'workerd CPU per request (a) well under 10 ms', measured: `≤ ${a.toFixed(2)} ms`, met: a < 5 });
+      out.checks.push({ scenario: 'g', goal: 'workerd CPU per request (c) well under 10 ms', measured: `≤ ${c.toFixed(2)} ms`, met: c < 5 });
+    }
+  }
+}
