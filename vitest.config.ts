@@ -11,6 +11,8 @@ const s3Bindings = Object.fromEntries(S3_SETTINGS.flatMap((k) => (process.env[k]
 
 export default defineConfig({
   test: {
+    // One JSON log line per request adds up: show output only for failing tests.
+    silent: 'passed-only',
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { test: { name: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 } },

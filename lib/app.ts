@@ -1,11 +1,16 @@
 /**
- * The Hono side: methods, the object key, the store. The HTTP semantics of
- * serving an object live in `serve.ts`.
+ * The Hono side: methods, access (signed URLs), the object key, the store,
+ * and one log line per request. The HTTP semantics of serving an object
+ * live in `serve.ts`.
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
 import { objectKey } from './keys.ts';
+import { logLine, serverTiming } from './log.ts';
 import type { RangeLimits } from './range/plan.ts';
-import { DEFAULT_SERVE_OPTIONS, plain, serveObject, type ServeOptions } from './serve.ts';
+import { DEFAULT_SERVE_OPTIONS, plain, serveObject, type ServeOptions, type ServeStats } from './serve.ts';
+import { checkSignature, hmacKey } from './signing.ts';
+import { newUpstreamStats, type RetryPolicy } from './store/resilient.ts';
 import type { ObjectStore } from './store/types.ts';
 
 export interface EdgeRangesOptions {
@@ -25,6 +30,17 @@ export interface EdgeRangesOptions {
   readonly limits?: Partial<RangeLimits>;
   /** Upstream GETs open at once for one multipart answer (default 6, the Workers cap). */
   readonly concurrency?: number;
+  /** Overrides of the retry policy for store calls. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** When set, every GET/HEAD must carry a valid signature made with this secret (see signing.ts). */
+  readonly signingSecret?: string;
+  /** Where the JSON line of each request goes (default console.log); false for none. */
+  readonly log?: ((line: string) => void) | false;
+}
+
+export interface AppOptions extends EdgeRangesOptions {
+  /** Origins allowed to read objects from scripts (CORS): '*' or a list; absent for no CORS. */
+  readonly corsOrigins?: '*' | readonly string[];
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
@@ -43,30 +59,65 @@ const ALLOW = 'GET, HEAD, OPTIONS';
  * ```
  */
 export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
-  const { store, keyPrefix = '', rewriteRequestPath = (p: string) => p } = options;
+  const { store, keyPrefix = '', rewriteRequestPath = (p: string) => p, log = console.log } = options;
   const serveOptions: ServeOptions = {
     limits: { ...DEFAULT_SERVE_OPTIONS.limits, ...options.limits },
     concurrency: options.concurrency ?? DEFAULT_SERVE_OPTIONS.concurrency,
+    retry: { ...DEFAULT_SERVE_OPTIONS.retry, ...options.retry },
   };
-  return async (c) => {
+  const signingKey = options.signingSecret === undefined ? undefined : hmacKey(options.signingSecret);
+
+  async function handle(c: Context, stats: ServeStats): Promise<Response> {
     const { method } = c.req;
     // RFC 9110 §9.3.7 / §15.5.6: say what is allowed, and refuse the rest with 405 + Allow.
     if (method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: ALLOW } });
     if (method !== 'GET' && method !== 'HEAD') return plain(405, 'Method Not Allowed', { allow: ALLOW });
 
+    const url = new URL(c.req.url);
+    if (signingKey) {
+      const check = await checkSignature(await signingKey, url, Math.floor(Date.now() / 1000));
+      if (!check.ok) return plain(403, `Forbidden: ${check.reason}`);
+    }
     // The raw path: Hono's c.req.path is already decoded, and decoding twice
     // would turn %252e%252e into `..`.
-    const path = rewriteRequestPath(new URL(c.req.url).pathname);
-    const key = objectKey(path, keyPrefix);
+    const key = objectKey(rewriteRequestPath(url.pathname), keyPrefix);
     if ('refused' in key) return plain(400, `Bad Request: ${key.refused}`);
 
-    return serveObject(typeof store === 'function' ? store(c) : store, key.key, c.req.raw, serveOptions);
+    return serveObject(typeof store === 'function' ? store(c) : store, key.key, c.req.raw, serveOptions, stats);
+  }
+
+  return async (c) => {
+    const started = Date.now();
+    const stats: ServeStats = { ...newUpstreamStats(), rangesAsked: 0, served: '', plannedGets: 0 };
+    const res = await handle(c, stats);
+    const ms = Date.now() - started;
+    res.headers.set('server-timing', serverTiming(stats, ms));
+    if (log) log(logLine(c.req.raw, res, stats, ms));
+    return res;
   };
 }
 
 /** A complete app: every path is an object key. */
-export function createApp(options: EdgeRangesOptions): Hono {
+export function createApp(options: AppOptions): Hono {
   const app = new Hono();
+  if (options.corsOrigins !== undefined) {
+    // The CORS middleware answers every OPTIONS itself; keep §9.3.7's Allow on it.
+    app.use('*', async (c, next) => {
+      await next();
+      if (c.req.method === 'OPTIONS') c.res.headers.set('allow', ALLOW);
+    });
+    app.use(
+      '*',
+      cors({
+        origin: options.corsOrigins === '*' ? '*' : [...options.corsOrigins],
+        allowMethods: ['GET', 'HEAD', 'OPTIONS'],
+        // Range with several ranges is not CORS-safelisted: the preflight must allow it.
+        allowHeaders: ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'],
+        exposeHeaders: ['Content-Range', 'Accept-Ranges', 'Content-Length', 'ETag', 'Last-Modified', 'Server-Timing'],
+        maxAge: 86400,
+      }),
+    );
+  }
   app.all('*', edgeRanges(options));
   // Anything thrown past the handler is our bug, not the client's: log it
   // and say so briefly, never with internals.

@@ -2,7 +2,7 @@
  * Settings read from an environment (process.env on Node, the Worker's env
  * bindings on Workers). Each problem is one ConfigError naming the setting.
  */
-import type { EdgeRangesOptions } from './app.ts';
+import type { AppOptions, EdgeRangesOptions } from './app.ts';
 import type { S3Settings } from './store/s3.ts';
 
 export class ConfigError extends Error {
@@ -57,6 +57,27 @@ export function readRangeOptions(env: Env): Pick<EdgeRangesOptions, 'limits' | '
       ...(maxUpstreamGets !== undefined && { maxUpstreamGets }),
     },
     ...(concurrency !== undefined && { concurrency }),
+  };
+}
+
+/**
+ * CORS_ORIGINS: `*` (the default: public objects, readable from any page),
+ * a comma-separated list of origins, or `off`.
+ * SIGNING_SECRET: when set (at least 16 characters), every URL must be signed.
+ */
+export function readAccess(env: Env): Pick<AppOptions, 'corsOrigins' | 'signingSecret'> {
+  const origins = optional(env, 'CORS_ORIGINS') ?? '*';
+  const secret = optional(env, 'SIGNING_SECRET');
+  if (secret !== undefined && secret.length < 16) {
+    throw new ConfigError('SIGNING_SECRET is malformed: use at least 16 characters');
+  }
+  const list = origins.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  if (origins !== '*' && origins !== 'off' && !list.every((o) => /^https?:\/\/[^/]+$/.test(o))) {
+    throw new ConfigError(`CORS_ORIGINS is malformed: expected *, off, or origins like https://example.com, got "${origins}"`);
+  }
+  return {
+    ...(origins === '*' ? { corsOrigins: '*' } : origins === 'off' ? {} : { corsOrigins: list }),
+    ...(secret !== undefined && { signingSecret: secret }),
   };
 }
 

@@ -7,19 +7,36 @@ import { evaluatePreconditions, ifRangeHolds } from './conditional.ts';
 import { contentRange, unsatisfiedRange } from './range/content-range.ts';
 import { multipartLayout, multipartStream, partOverhead } from './multipart.ts';
 import { parseRange } from './range/parse.ts';
-import { DEFAULT_RANGE_LIMITS, planRanges, type RangeLimits } from './range/plan.ts';
+import { DEFAULT_RANGE_LIMITS, planRanges, type RangeLimits, type RangePlan } from './range/plan.ts';
+import { DEFAULT_RETRY_POLICY, resilient, type RetryPolicy, type UpstreamStats } from './store/resilient.ts';
 import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
 import { openParts } from './upstream.ts';
 
 export interface ServeOptions {
   /** Limits against egregious Range sets, and how parts are grouped into upstream GETs. */
   readonly limits: RangeLimits;
-  /** Upstream GETs open at once for one multipart answer (Workers allow 6 connections per request). */
+  /** Upstream GETs open at once for one multipart answer. */
   readonly concurrency: number;
+  /** Retries and timeouts of store calls. */
+  readonly retry: RetryPolicy;
 }
 
 /** Workers allow 6 open connections per request; more would only queue. */
-export const DEFAULT_SERVE_OPTIONS: ServeOptions = { limits: DEFAULT_RANGE_LIMITS, concurrency: 6 };
+export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
+  limits: DEFAULT_RANGE_LIMITS,
+  concurrency: 6,
+  retry: DEFAULT_RETRY_POLICY,
+};
+
+/** What one request asked and got, for its log line. */
+export interface ServeStats extends UpstreamStats {
+  /** Range specs asked for (0 without a usable Range). */
+  rangesAsked: number;
+  /** What was served: `full`, `a-b`, `N parts`, or nothing (an error or 304). */
+  served: string;
+  /** Upstream GETs the answer needs, counting those a multipart body makes later. */
+  plannedGets: number;
+}
 
 /**
  * `encodeBody: 'manual'` tells Workers the body is already in its
@@ -30,25 +47,34 @@ export const DEFAULT_SERVE_OPTIONS: ServeOptions = { limits: DEFAULT_RANGE_LIMIT
 type Init = ResponseInit & { encodeBody?: 'manual' };
 
 export async function serveObject(
-  store: ObjectStore,
+  base: ObjectStore,
   key: string,
   request: Request,
-  options: ServeOptions = DEFAULT_SERVE_OPTIONS,
+  options: ServeOptions,
+  stats: ServeStats,
 ): Promise<Response> {
+  const store = resilient(base, options.retry, stats);
   // The object may be replaced between the metadata lookup and the read;
   // the read is guarded by If-Match, so start over once on the new version.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await respond(store, key, request, options);
+      return await respond(store, key, request, options, stats);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
-      if (err.kind !== 'unavailable' && attempt < 2) continue;
+      if ((err.kind === 'changed' || err.kind === 'not-found') && attempt < 2) continue;
+      stats.served = '';
       return storeFailure(err);
     }
   }
 }
 
-async function respond(store: ObjectStore, key: string, request: Request, options: ServeOptions): Promise<Response> {
+async function respond(
+  store: ObjectStore,
+  key: string,
+  request: Request,
+  options: ServeOptions,
+  stats: ServeStats,
+): Promise<Response> {
   const { method, headers } = request;
   const meta = await store.head(key);
   if (meta === null) return plain(404, 'Not Found');
@@ -65,6 +91,7 @@ async function respond(store: ObjectStore, key: string, request: Request, option
   const partType = meta.http.contentType ?? 'application/octet-stream';
   const overhead = specs !== null && specs.length > 1 ? partOverhead(meta.size, partType) : 0;
   const plan = planRanges(specs, meta.size, options.limits, overhead);
+  record(stats, plan, specs?.length ?? 0, method);
 
   const out = representationHeaders(meta, partType);
   switch (plan.kind) {
@@ -101,6 +128,26 @@ async function respond(store: ObjectStore, key: string, request: Request, option
   }
 }
 
+function record(stats: ServeStats, plan: RangePlan, rangesAsked: number, method: string): void {
+  stats.rangesAsked = rangesAsked;
+  switch (plan.kind) {
+    case 'full':
+      stats.served = method === 'HEAD' ? 'headers' : 'full';
+      stats.plannedGets = method === 'HEAD' ? 0 : 1;
+      return;
+    case 'unsatisfiable':
+      stats.served = 'none';
+      return;
+    case 'single':
+      stats.served = `${plan.range.start}-${plan.range.end}`;
+      stats.plannedGets = 1;
+      return;
+    case 'multi':
+      stats.served = `${plan.parts.length} parts`;
+      stats.plannedGets = plan.spans.length;
+  }
+}
+
 /** The headers a 200 of this object carries, and so every 206 of it (§15.3.7). */
 function representationHeaders(meta: ObjectMeta, contentType: string): Headers {
   const h = new Headers({ 'accept-ranges': 'bytes', etag: meta.etag, 'content-type': contentType });
@@ -125,10 +172,19 @@ function notModified(meta: ObjectMeta): Response {
 /** The store's own error text never reaches the client; it goes to the log. */
 function storeFailure(err: StoreError): Response {
   console.error(`edge-ranges: ${err.message}`);
-  if (err.kind === 'unavailable') return plain(502, 'Bad Gateway: the object store failed');
-  if (err.kind === 'not-found') return plain(404, 'Not Found');
-  // Replaced twice while we read it: a retry will likely find it settled.
-  return plain(503, 'Service Unavailable: the object changed while being read', { 'retry-after': '1' });
+  switch (err.kind) {
+    case 'unavailable':
+      return plain(502, 'Bad Gateway: the object store failed');
+    case 'timeout':
+      return plain(504, 'Gateway Timeout: the object store did not answer in time');
+    case 'overloaded':
+      return plain(503, 'Service Unavailable: the object store is busy', { 'retry-after': '1' });
+    case 'not-found':
+      return plain(404, 'Not Found');
+    case 'changed':
+      // Replaced twice while we read it: a retry will likely find it settled.
+      return plain(503, 'Service Unavailable: the object changed while being read', { 'retry-after': '1' });
+  }
 }
 
 /** A short text answer for errors and refusals. */

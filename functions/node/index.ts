@@ -6,7 +6,8 @@
  */
 import { serve } from '@hono/node-server';
 import { createApp } from '../../lib/app.ts';
-import { ConfigError, readKeyPrefix, readListen, readRangeOptions, readS3Settings } from '../../lib/config.ts';
+import { ConfigError, readAccess, readKeyPrefix, readListen, readRangeOptions, readS3Settings } from '../../lib/config.ts';
+import { TitleCaseResponse } from './title-case.ts';
 import { checkBucket, createS3Client, s3Store, type BucketProblem, type S3Settings } from '../../lib/store/s3.ts';
 
 function configure() {
@@ -24,6 +25,7 @@ function configure() {
         // Node has no per-request connection cap: fetch a 16-range answer in one round trip.
         concurrency: 16,
         ...readRangeOptions(process.env),
+        ...readAccess(process.env),
       }),
     };
   } catch (err) {
@@ -56,9 +58,17 @@ if (problem) {
   console.error(`edge-ranges: ${explain(problem, s3)}`);
   process.exit(1);
 }
-const server = serve({ fetch: app.fetch, hostname: listen.host, port: listen.port }, (info) => {
-  console.log(`edge-ranges listening on http://${listen.host}:${info.port}`);
-});
+const server = serve(
+  {
+    fetch: app.fetch,
+    hostname: listen.host,
+    port: listen.port,
+    serverOptions: { ServerResponse: TitleCaseResponse },
+  },
+  (info) => {
+    console.log(`edge-ranges listening on http://${listen.host}:${info.port}`);
+  },
+);
 server.on('error', (err) => {
   console.error(`edge-ranges: cannot listen on ${listen.host}:${listen.port}: ${err.message}`);
   process.exit(1);

@@ -1,23 +1,13 @@
 /**
  * `npm start`: the Workers entry under `wrangler dev`, on local R2 seeded
  * with demo objects, at http://127.0.0.1:8787 (PORT overrides; PERSIST_TO
- * moves the local state).
+ * moves the local state; DEMO=off skips the demo objects).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readListen } from '../../lib/config.ts';
-import { pseudoRandomBytes } from './bytes.ts';
+import { DEMO } from './demo.ts';
 import { DEFAULT_PERSIST, ROOT, putLocalObject, startWrangler } from './wrangler.ts';
-
-/** The demo objects: a deterministic binary big enough to seek in, and a small text. */
-export const DEMO = [
-  { key: 'demo/big.bin', contentType: 'application/octet-stream', bytes: () => pseudoRandomBytes(64 * 1024 * 1024) },
-  {
-    key: 'demo/hello.txt',
-    contentType: 'text/plain; charset=utf-8',
-    bytes: () => new TextEncoder().encode('Hello from edge-ranges: ask me for any byte range.\n'),
-  },
-] as const;
 
 async function seed(persistTo: string): Promise<void> {
   // The marker lives in the state itself, so wiping the state reseeds.
@@ -49,7 +39,8 @@ async function waitUntilUp(url: string, child: { exitCode: number | null }): Pro
 
 const { port } = readListen(process.env, { host: '127.0.0.1', port: 8787 });
 const persistTo = process.env.PERSIST_TO ?? DEFAULT_PERSIST;
-await seed(persistTo);
+// DEMO=off leaves the demo objects out (a suite that brings its own objects).
+if (process.env.DEMO !== 'off') await seed(persistTo);
 
 const child = startWrangler(['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo]);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

@@ -66,8 +66,7 @@ export function resolveRanges(specs: readonly RangeSpec[], length: number): Byte
  * was absent, ignored (§14.2) or overruled by If-Range (§13.1.5).
  *
  * `partOverhead` is what a multipart part costs besides its content
- * (boundary line and headers): ranges closer than that are merged
- * (§15.3.7), and the size rule below counts it per part.
+ * (boundary line and headers); the size rule below counts it per part.
  *
  * Egregious sets (§14.2, §17.15; the RangeAmp attacks) get the whole object
  * with 200, so an answer is never much larger than the object and never
@@ -99,10 +98,9 @@ export function planRanges(
   const whole = coalesce(ranges);
   if (whole.length === 1) return { kind: 'single', range: whole[0]! };
 
-  // Otherwise parts stay in request order; only neighbours in that order
-  // that overlap or lie closer than a part's framing are merged.
-  const parts = mergeNeighbours(ranges, partOverhead);
-  if (parts.length === 1) return { kind: 'single', range: parts[0]! };
+  // Otherwise one part per range, in request order, none merged: clients
+  // such as GDAL expect a part for each range they asked for.
+  const parts = ranges;
   const cost = parts.reduce((sum, p) => sum + size(p) + partOverhead, 0);
   if (cost > length) return { kind: 'full' };
   const spans = planUpstream(parts, length, limits);
@@ -116,23 +114,6 @@ export function coalesce(ranges: readonly ByteRange[]): ByteRange[] {
   for (const r of sorted) {
     const last = out[out.length - 1];
     if (last !== undefined && r.start <= last.end + 1) {
-      out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
-    } else {
-      out.push(r);
-    }
-  }
-  return out;
-}
-
-/**
- * Merges each range into the one before it (in request order) when it starts
- * at or after that one's start and no more than `gap` bytes after its end.
- */
-export function mergeNeighbours(ranges: readonly ByteRange[], gap: number): ByteRange[] {
-  const out: ByteRange[] = [];
-  for (const r of ranges) {
-    const last = out[out.length - 1];
-    if (last !== undefined && r.start >= last.start && r.start <= last.end + 1 + gap) {
       out[out.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
     } else {
       out.push(r);

@@ -33,10 +33,10 @@ export function createS3Client(settings: S3Settings): S3Client {
 
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
   return {
-    async head(key) {
+    async head(key, signal) {
       let out;
       try {
-        out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), aborting(signal));
       } catch (err) {
         if (statusOf(err) === 404) return null;
         throw classify(err, key);
@@ -59,10 +59,11 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       };
     },
 
-    async get(key, etag, span?: Span) {
+    async get(key, etag, span?: Span, signal?: AbortSignal) {
       const range = span && span.length > 0 ? `bytes=${span.offset}-${span.offset + span.length - 1}` : undefined;
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, Range: range }));
+        const command = new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, Range: range });
+        const out = await client.send(command, aborting(signal));
         if (out.Body === undefined) throw new StoreError('unavailable', `S3: GET ${key} returned no body`);
         return out.Body.transformToWebStream();
       } catch (err) {
@@ -70,6 +71,10 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       }
     },
   };
+}
+
+function aborting(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {};
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -80,7 +85,7 @@ function statusOf(err: unknown): number | undefined {
 
 function classify(err: unknown, key: string): StoreError {
   const status = statusOf(err);
-  const kind = status === 404 ? 'not-found' : status === 412 ? 'changed' : 'unavailable';
+  const kind = status === 404 ? 'not-found' : status === 412 ? 'changed' : status === 503 ? 'overloaded' : 'unavailable';
   return new StoreError(kind, `S3: ${key}: ${status ?? 'no status'} ${String(err)}`, { cause: err });
 }
 

@@ -31,12 +31,13 @@ export interface Span {
 
 export interface ObjectStore {
   /** The object's metadata, or null when there is no such object. */
-  head(key: string): Promise<ObjectMeta | null>;
+  head(key: string, signal?: AbortSignal): Promise<ObjectMeta | null>;
   /**
    * Streams `span` of the object (the whole object when absent), only if its
    * current ETag is still `etag`; otherwise rejects with kind `changed`.
+   * `signal` abandons the call (adapters that cannot abort may ignore it).
    */
-  get(key: string, etag: string, span?: Span): Promise<ReadableStream<Uint8Array>>;
+  get(key: string, etag: string, span?: Span, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
 }
 
 export type StoreErrorKind =
@@ -45,7 +46,11 @@ export type StoreErrorKind =
   /** The object is no longer the version the response announced (If-Match failed). */
   | 'changed'
   /** The store failed, refused us, or could not be reached. */
-  | 'unavailable';
+  | 'unavailable'
+  /** The store asked us to slow down (503 SlowDown). */
+  | 'overloaded'
+  /** The store did not answer in time. */
+  | 'timeout';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';

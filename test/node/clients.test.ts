@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO } from '../../infra/local/dev.ts';
+import { DEMO_BIG } from '../../infra/local/demo.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
 import { freePort, run, startTs, type Server } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
-const BIG = DEMO[0];
+const BIG = DEMO_BIG;
 const bytes = BIG.bytes();
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const SHA = sha256(bytes);

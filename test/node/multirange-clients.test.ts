@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putLocalObject } from '../../infra/local/wrangler.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
 import { GEOTIFF_LAYOUTS, checksumLines, writeRaster } from '../clients/geotiff.ts';
-import { DEMO_BIG } from '../support/demo.ts';
+import { DEMO_BIG } from '../../infra/local/demo.ts';
 import { freePort, run, startTs, type Server } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 

@@ -4,7 +4,6 @@ import { parseRange } from '../../lib/range/parse.ts';
 import {
   DEFAULT_RANGE_LIMITS,
   coalesce,
-  mergeNeighbours,
   planRanges,
   planUpstream,
   resolveRanges,
@@ -59,13 +58,11 @@ describe('planRanges: multipart, merging and limits', () => {
   it.for<[string, string, number, number, RangePlan]>([
     ['parts in request order', 'bytes=500-509,0-9', 1000, 0, multi(r(500, 509), r(0, 9))],
     ['three parts', 'bytes=0-9,100-109,-10', 1000, 0, multi(r(0, 9), r(100, 109), r(990, 999))],
-    ['a gap smaller than a part header is merged', 'bytes=0-9,20-29,500-509', 1000, 50, multi(r(0, 29), r(500, 509))],
-    ['a gap of exactly the overhead is merged', 'bytes=0-9,60-69,500-509', 1000, 50, multi(r(0, 69), r(500, 509))],
-    ['a wider gap is not', 'bytes=0-9,61-69,500-509', 1000, 50, multi(r(0, 9), r(61, 69), r(500, 509))],
-    ['overlap in request order is merged', 'bytes=0-99,50-149,500-509', 1000, 0, multi(r(0, 149), r(500, 509))],
+    ['near ranges stay apart (GDAL wants a part per range)', 'bytes=0-9,20-29,500-509', 1000, 50,
+      multi(r(0, 9), r(20, 29), r(500, 509))],
+    ['overlaps in request order stay apart', 'bytes=0-99,50-149,500-509', 1000, 0, multi(r(0, 99), r(50, 149), r(500, 509))],
     ['a reversal is kept apart', 'bytes=500-509,0-9,20-29', 1000, 0, multi(r(500, 509), r(0, 9), r(20, 29))],
     ['all coalesce regardless of order: one part', 'bytes=10-19,0-9,5-14', 1000, 0, { kind: 'single', range: r(0, 19) }],
-    ['merged to one part by the gap rule', 'bytes=0-9,20-29', 1000, 50, { kind: 'single', range: r(0, 29) }],
     ['more ranges than maxRanges: 200', 'bytes=0-0,2-2,4-4,6-6,8-8,10-10', 1000, 0, { kind: 'full' }],
     ['maxRanges counts satisfiable ranges only', 'bytes=0-0,2-2,4-4,6-6,8-8,2000-', 1000, 0,
       multi(r(0, 0), r(2, 2), r(4, 4), r(6, 6), r(8, 8))],
@@ -74,7 +71,7 @@ describe('planRanges: multipart, merging and limits', () => {
     ['repeated overlapping ranges: 200', 'bytes=0-599,0-599', 1000, 0, { kind: 'single', range: r(0, 599) }],
     ['reversed overlapping ranges: 200', 'bytes=400-999,0-599', 1000, 0, { kind: 'single', range: r(0, 999) }],
     ['reversed overlaps that do not coalesce: 200', 'bytes=400-799,0-599,900-999', 1000, 0, { kind: 'full' }],
-    ['tiny ranges on a tiny object: one part', 'bytes=0-0,5-5', 10, 50, { kind: 'single', range: r(0, 5) }],
+    ['tiny ranges on a tiny object: 200', 'bytes=0-0,5-5', 10, 50, { kind: 'full' }],
   ])('%s', ([, value, length, overhead, want]) => {
     expect(planRanges(parseRange(value), length, L, overhead)).toEqual(want);
   });
@@ -115,18 +112,6 @@ describe('planUpstream', () => {
   it('caps 100 scattered parts at maxUpstreamGets', () => {
     const parts = Array.from({ length: 100 }, (_, i) => r(i * 10_000, i * 10_000 + 9));
     expect(planUpstream(parts, 1_000_000, limits(0, 20))).toHaveLength(20);
-  });
-});
-
-describe('mergeNeighbours', () => {
-  it.for<[ByteRange[], number, ByteRange[]]>([
-    [[r(0, 9), r(10, 19)], 0, [r(0, 19)]],
-    [[r(0, 9), r(11, 19)], 0, [r(0, 9), r(11, 19)]],
-    [[r(0, 9), r(11, 19)], 1, [r(0, 19)]],
-    [[r(10, 19), r(0, 9)], 5, [r(10, 19), r(0, 9)]],
-    [[r(0, 100), r(5, 6), r(50, 200)], 0, [r(0, 200)]],
-  ])('%j gap %i', ([ranges, gap, want]) => {
-    expect(mergeNeighbours(ranges, gap)).toEqual(want);
   });
 });
 

@@ -1,0 +1,27 @@
+/**
+ * Header names on the wire in their usual case (`Content-Type`, not
+ * `content-type`). RFC 9110 §5.1 makes case irrelevant, and fetch's Headers
+ * lower-cases everything, but some real clients search the raw header
+ * block case-sensitively: GDAL 3.6 looks for "Content-Type:
+ * multipart/byteranges; boundary=" and fails without it.
+ */
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+
+const SPECIAL: Record<string, string> = { etag: 'ETag', 'www-authenticate': 'WWW-Authenticate' };
+
+export function titleCase(name: string): string {
+  return SPECIAL[name] ?? name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+/** A ServerResponse (for http.createServer's `ServerResponse` option) that writes title-cased names. */
+export class TitleCaseResponse<Req extends IncomingMessage = IncomingMessage> extends ServerResponse<Req> {
+  override writeHead(statusCode: number, ...rest: unknown[]): this {
+    const last = rest[rest.length - 1];
+    if (last !== null && typeof last === 'object' && !Array.isArray(last)) {
+      const headers: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(last as OutgoingHttpHeaders)) headers[titleCase(name)] = value;
+      rest[rest.length - 1] = headers;
+    }
+    return (super.writeHead as (code: number, ...args: unknown[]) => this)(statusCode, ...rest);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Bounded retries and timeouts around any ObjectStore, with per-request
+ * counts for the log line. Only calls retry: a call is the wait for an
+ * answer (metadata, or a body's first byte), so nothing has been sent to the
+ * client from it yet. A body that breaks mid-stream is not retried: the
+ * response stream errors instead.
+ */
+import { StoreError, type ObjectStore, type Span, type StoreErrorKind } from './types.ts';
+
+export interface RetryPolicy {
+  /** Tries per call, the first included. */
+  readonly attempts: number;
+  /** Backoff before retry n is random in [0, min(maxDelayMs, baseDelayMs * 2^n)] ("full jitter"). */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A call that has not answered after this long is abandoned (and retried). */
+  readonly timeoutMs: number;
+  /** No retry starts once this much time has gone on one call. */
+  readonly budgetMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  attempts: 3,
+  baseDelayMs: 50,
+  maxDelayMs: 1000,
+  timeoutMs: 10_000,
+  budgetMs: 15_000,
+};
+
+/** What one request asked of the store. */
+export interface UpstreamStats {
+  heads: number;
+  gets: number;
+  retries: number;
+  /** Time spent waiting for the store's answers (not for bodies). */
+  waitMs: number;
+}
+
+export const newUpstreamStats = (): UpstreamStats => ({ heads: 0, gets: 0, retries: 0, waitMs: 0 });
+
+const RETRYABLE: ReadonlySet<StoreErrorKind> = new Set(['unavailable', 'overloaded', 'timeout']);
+
+export function resilient(store: ObjectStore, policy: RetryPolicy, stats: UpstreamStats): ObjectStore {
+  async function call<T>(op: (signal: AbortSignal) => Promise<T>, discard: (value: T) => void): Promise<T> {
+    const started = Date.now();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await withTimeout(op, policy.timeoutMs, discard);
+        } catch (err) {
+          const spent = Date.now() - started;
+          if (!(err instanceof StoreError) || !RETRYABLE.has(err.kind)) throw err;
+          if (attempt >= policy.attempts || spent >= policy.budgetMs) throw err;
+          const delay = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+          await sleep(Math.min(delay, policy.budgetMs - spent));
+          stats.retries++;
+        }
+      }
+    } finally {
+      stats.waitMs += Date.now() - started;
+    }
+  }
+
+  return {
+    head(key) {
+      return call(
+        (signal) => (stats.heads++, store.head(key, signal)),
+        () => {},
+      );
+    },
+    get(key, etag, span?: Span) {
+      return call(
+        (signal) => (stats.gets++, store.get(key, etag, span, signal)),
+        (body) => void body.cancel().catch(() => {}),
+      );
+    },
+  };
+}
+
+/**
+ * Runs `op`, abandoning it after `ms`: its signal fires, and should it
+ * answer anyway, `discard` releases what it returned (an open body).
+ */
+function withTimeout<T>(op: (signal: AbortSignal) => Promise<T>, ms: number, discard: (value: T) => void): Promise<T> {
+  const controller = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+      reject(new StoreError('timeout', `no answer from the store within ${ms} ms`));
+    }, ms);
+    op(controller.signal).then(
+      (value) => {
+        clearTimeout(timer);
+        if (timedOut) discard(value);
+        else resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (!timedOut) reject(err);
+      },
+    );
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
