@@ -40,7 +40,6 @@ async function waitUntilUp(url: string, child: { exitCode: number | null }): Pro
 const { port } = readListen(process.env, { host: '127.0.0.1', port: 8787 });
 const persistTo = process.env.PERSIST_TO ?? DEFAULT_PERSIST;
 // DEMO=off leaves the demo objects out (a suite that brings its own objects).
-if (process.env.DEMO !== 'off') // DEMO=off leaves the demo objects out (a suite that brings its own objects).
 if (process.env.DEMO !== 'off') await seed(persistTo);
 
 const child = startWrangler(['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo]);
