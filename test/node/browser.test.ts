@@ -155,4 +155,76 @@ describe.each(TARGETS)('$name', (target) => {
       await page.close();
     }
   });
+
+  // CORS (CORS_ORIGINS, default *): a script on the page's origin reads the
+  // range headers. One range is CORS-safelisted; two need a preflight.
+  it('fetch() from the page (another origin) reads Content-Range through CORS', async () => {
+    const src = `${server.url}/${KEY}`;
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(pages.playerUrl(src));
+      const got = await page.evaluate(async (url: string) => {
+        const one = await fetch(url, { headers: { range: 'bytes=100-199' } });
+        const two = await fetch(url, { headers: { range: 'bytes=0-9, 1000-1009' } });
+        const pick = async (r: Response) => ({
+          status: r.status,
+          contentRange: r.headers.get('content-range'),
+          contentLength: r.headers.get('content-length'),
+          acceptRanges: r.headers.get('accept-ranges'),
+          etag: r.headers.get('etag'),
+          contentType: r.headers.get('content-type'),
+          bytes: (await r.arrayBuffer()).byteLength,
+        });
+        return { one: await pick(one), two: await pick(two) };
+      }, src);
+      expect(got.one).toEqual({
+        status: 206,
+        contentRange: `bytes 100-199/${size}`,
+        contentLength: '100',
+        acceptRanges: 'bytes',
+        etag: expect.stringMatching(/^"[^"]+"$/),
+        contentType: 'video/mp4',
+        bytes: 100,
+      });
+      expect(got.two).toMatchObject({ status: 206, contentRange: null, contentType: expect.stringMatching(/^multipart\/byteranges; boundary=/) });
+      expect(got.two.bytes).toBe(Number(got.two.contentLength));
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('CORS_ORIGINS (Node entry)', () => {
+  // The page's origin is listed, or not: the browser lets the script read
+  // the answer, or refuses it.
+  it.for<[string, (page: string) => string, boolean]>([
+    ['the page origin listed', (page) => `https://example.com,${page}`, true],
+    ['another origin only', () => 'https://example.com', false],
+  ])('%s', async ([, origins, readable]) => {
+    const server = await startTs(
+      'functions/node/index.ts',
+      { HOST: '127.0.0.1', PORT: '0', CORS_ORIGINS: origins(pages.origin) },
+      /listening on (http:\S+)/,
+    );
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(pages.playerUrl('about:blank'));
+      const got = await page.evaluate(async (url: string) => {
+        try {
+          const r = await fetch(url, { headers: { range: 'bytes=0-9, 20-29' } });
+          return { status: r.status, contentType: r.headers.get('content-type') };
+        } catch (err) {
+          return { failed: String(err) };
+        }
+      }, `${server.url}/${KEY}`);
+      expect(got).toEqual(
+        readable
+          ? { status: 206, contentType: expect.stringMatching(/^multipart\/byteranges; boundary=/) }
+          : { failed: 'TypeError: Failed to fetch' },
+      );
+    } finally {
+      await page.close();
+      await server.stop();
+    }
+  });
 });
