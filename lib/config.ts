@@ -81,6 +81,21 @@ export function readAccess(env: Env): Pick<AppOptions, 'corsOrigins' | 'signingS
   };
 }
 
+/**
+ * STORE_ATTEMPTS and STORE_TIMEOUT_MS: tries per store call, and how long
+ * one may wait for an answer; unset ones keep the library's defaults.
+ */
+export function readRetry(env: Env): Pick<EdgeRangesOptions, 'retry'> {
+  const attempts = integer(env, 'STORE_ATTEMPTS', 1);
+  const timeoutMs = integer(env, 'STORE_TIMEOUT_MS', 1);
+  return {
+    retry: {
+      ...(attempts !== undefined && { attempts }),
+      ...(timeoutMs !== undefined && { timeoutMs, budgetMs: Math.max(timeoutMs, 15_000) }),
+    },
+  };
+}
+
 /** HOST and PORT for a listening server (PORT 0 picks a free port). */
 export function readListen(env: Env, defaults: { host: string; port: number }): { host: string; port: number } {
   const host = optional(env, 'HOST') ?? defaults.host;

@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono';
 import { createApp } from '../../lib/app.ts';
-import { ConfigError, readAccess, readKeyPrefix, readRangeOptions, readS3Settings, readStoreKind } from '../../lib/config.ts';
+import { ConfigError, readAccess, readKeyPrefix, readRangeOptions, readRetry, readS3Settings, readStoreKind } from '../../lib/config.ts';
 import { r2Store } from '../../lib/store/r2.ts';
 import { createS3Client, s3Store } from '../../lib/store/s3.ts';
 import type { ObjectStore } from '../../lib/store/types.ts';
@@ -33,7 +33,7 @@ function appFor(env: Bindings): Hono | ConfigError {
   let app = apps.get(env);
   if (app === undefined) {
     try {
-      app = createApp({ store: storeFor(env), keyPrefix: readKeyPrefix(env), ...readRangeOptions(env), ...readAccess(env) });
+      app = createApp({ store: storeFor(env), keyPrefix: readKeyPrefix(env), ...readRangeOptions(env), ...readAccess(env), ...readRetry(env) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       app = err;

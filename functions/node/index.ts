@@ -6,7 +6,7 @@
  */
 import { serve } from '@hono/node-server';
 import { createApp } from '../../lib/app.ts';
-import { ConfigError, readAccess, readKeyPrefix, readListen, readRangeOptions, readS3Settings } from '../../lib/config.ts';
+import { ConfigError, readAccess, readKeyPrefix, readListen, readRangeOptions, readRetry, readS3Settings } from '../../lib/config.ts';
 import { TitleCaseResponse } from './title-case.ts';
 import { checkBucket, createS3Client, s3Store, type BucketProblem, type S3Settings } from '../../lib/store/s3.ts';
 
@@ -26,6 +26,7 @@ function configure() {
         concurrency: 16,
         ...readRangeOptions(process.env),
         ...readAccess(process.env),
+        ...readRetry(process.env),
       }),
     };
   } catch (err) {

@@ -28,6 +28,9 @@ export function createS3Client(settings: S3Settings): S3Client {
     // S3-compatible servers (R2 among them) that do not send them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // Retries are ours (resilient.ts), the same for every store; the SDK's
+    // own would multiply them.
+    maxAttempts: 1,
   });
 }
 

@@ -1,0 +1,102 @@
+/**
+ * Upstream faults between the Node entry and radosgw, through a
+ * fault-injecting proxy: bounded retries before the response starts; after
+ * that an aborted transfer, never a short body that looks complete; and
+ * never the store's own error text.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pseudoRandomBytes } from '../../infra/local/bytes.ts';
+import { createS3Client } from '../../lib/store/s3.ts';
+import { startFaultProxy, type FaultProxy, type Rule } from '../support/fault-proxy.ts';
+import { run, startTs, type Server } from '../support/processes.ts';
+import { s3SettingsFrom } from '../support/s3-seed.ts';
+
+const MIB = 1024 * 1024;
+const KEY = 'faults/object.bin';
+const BYTES = pseudoRandomBytes(4 * MIB, 21);
+
+let proxy: FaultProxy;
+let server: Server;
+
+beforeAll(async () => {
+  const settings = s3SettingsFrom(process.env);
+  await createS3Client(settings).send(new PutObjectCommand({ Bucket: settings.bucket, Key: KEY, Body: BYTES }));
+  proxy = await startFaultProxy(settings.endpoint!);
+  server = await startTs(
+    'functions/node/index.ts',
+    // One GET at a time, so "the second GET" is the second span; short timeouts keep the suite fast.
+    { HOST: '127.0.0.1', PORT: '0', S3_ENDPOINT: proxy.url, UPSTREAM_CONCURRENCY: '1', UPSTREAM_GAP: '0', STORE_TIMEOUT_MS: '400' },
+    /listening on (http:\S+)/,
+  );
+});
+afterAll(async () => {
+  await server?.stop();
+  await proxy?.close();
+});
+beforeEach(() => {
+  proxy.rules = [];
+  proxy.seen.GET = 0;
+  proxy.seen.HEAD = 0;
+});
+
+const url = () => `${server.url}/${KEY}`;
+
+describe('before the response starts: retried, then a clear status', () => {
+  it.for<[string, Rule[], string | undefined, number, { GET?: number; HEAD?: number }, string | null]>([
+    ['GET 503 once: retried', [{ method: 'GET', fault: { kind: 'status', status: 503 }, times: 1 }], 'bytes=0-99', 206, { GET: 2 }, null],
+    ['HEAD 500 twice: retried', [{ method: 'HEAD', fault: { kind: 'status', status: 500 }, times: 2 }], undefined, 200, { HEAD: 3 }, null],
+    ['GET slow once: timed out and retried', [{ method: 'GET', fault: { kind: 'delay', ms: 1500 }, times: 1 }], 'bytes=-100', 206, { GET: 2 }, null],
+    ['GET 500 always: 502 after 3 tries', [{ method: 'GET', fault: { kind: 'status', status: 500 } }], 'bytes=0-99', 502, { GET: 3 }, null],
+    ['HEAD 503 always: 503 with Retry-After', [{ method: 'HEAD', fault: { kind: 'status', status: 503 } }], undefined, 503, { HEAD: 3 }, '1'],
+    ['GET slow always: 504', [{ method: 'GET', fault: { kind: 'delay', ms: 1500 } }], 'bytes=0-99', 504, { GET: 3 }, null],
+  ])('%s', async ([, rules, range, status, seen, retryAfter]) => {
+    proxy.rules = rules;
+    const res = await fetch(url(), { headers: range ? { range } : {} });
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(res.status).toBe(status);
+    expect(res.headers.get('retry-after')).toBe(retryAfter);
+    expect(proxy.seen).toMatchObject(seen);
+    if (status < 300) {
+      const want = range === 'bytes=0-99' ? BYTES.subarray(0, 100) : range === 'bytes=-100' ? BYTES.subarray(-100) : BYTES;
+      expect(Buffer.from(body).equals(Buffer.from(want))).toBe(true);
+    } else {
+      expect(new TextDecoder().decode(body)).not.toMatch(/secret|InjectedFault|<Error>/);
+    }
+  });
+});
+
+describe('after the response started: an aborted transfer, never a short complete-looking body', () => {
+  it.for<[string, Rule[], string]>([
+    ['reset mid-body', [{ method: 'GET', fault: { kind: 'reset', afterBytes: MIB } }], `bytes=0-${3 * MIB - 1}`],
+    ['body cut short but framed as complete', [{ method: 'GET', fault: { kind: 'truncate', afterBytes: MIB } }], `bytes=0-${3 * MIB - 1}`],
+    ['whole object cut short', [{ method: 'GET', fault: { kind: 'truncate', afterBytes: MIB } }], ''],
+    // The second GET fails well into its body (a failure before its body is
+    // handed over is a failed call, and retried).
+    [
+      'multipart: the second GET is reset mid-body',
+      [
+        { method: 'GET', fault: { kind: 'delay', ms: 0 }, times: 1 },
+        { method: 'GET', fault: { kind: 'reset', afterBytes: MIB / 2 }, times: 1 },
+      ],
+      `bytes=0-9999,${2 * MIB}-${3 * MIB - 1}`,
+    ],
+    [
+      'multipart: the second GET is cut short',
+      [
+        { method: 'GET', fault: { kind: 'delay', ms: 0 }, times: 1 },
+        { method: 'GET', fault: { kind: 'truncate', afterBytes: MIB / 2 }, times: 1 },
+      ],
+      `bytes=0-9999,${2 * MIB}-${3 * MIB - 1}`,
+    ],
+  ])('%s: curl sees the transfer fail', async ([, rules, range]) => {
+    proxy.rules = rules;
+    const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', '--max-time', '20'];
+    const { code, stdout } = await run('curl', [...args, ...(range ? ['-H', `Range: ${range}`] : []), url()]);
+    const [status, received] = stdout.split(' ');
+    expect(['200', '206']).toContain(status);
+    // 18: transfer closed with data outstanding; 56: connection reset.
+    expect([18, 56]).toContain(code);
+    expect(Number(received)).toBeLessThan(range ? 3 * MIB : BYTES.length);
+  });
+});
