@@ -1,6 +1,8 @@
 /** The Workers entry's configuration errors: a clear answer, never a crash. */
-import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it, vi } from 'vitest';
 import worker from '../../functions/cloudflare/index.ts';
+import { s3SettingsFrom } from '../support/s3-seed.ts';
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
@@ -14,5 +16,23 @@ describe('Workers entry configuration', () => {
     const res = await worker.fetch(new Request('http://edge-ranges.test/a.bin'), env, ctx);
     expect(res.status).toBe(500);
     expect(await res.text()).toBe(`edge-ranges is misconfigured: ${message}\n`);
+  });
+});
+
+/**
+ * STORE=s3 with a secret the store refuses: Workers have no start-up to
+ * check it at, so each request answers 502 and the log line (wrangler tail)
+ * carries S3's status. Against the suite's radosgw.
+ */
+describe('Workers entry with refused S3 credentials', () => {
+  it('answers 502 and logs the 403', async () => {
+    s3SettingsFrom(env); // fails loudly without a radosgw
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const bad = { ...env, STORE: 's3', S3_SECRET_ACCESS_KEY: 'not-the-secret' };
+    const res = await worker.fetch(new Request('http://edge-ranges.test/a.bin'), bad, ctx);
+    expect(res.status).toBe(502);
+    expect(await res.text()).toBe('Bad Gateway: the object store failed\n');
+    expect(errors.mock.calls.flat().map(String).join('\n')).toContain('403');
   });
 });
