@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+/** tsx as a loader: one process, so the PID we hold is the server's own. */
+const TSX_LOADER = ['--import', 'tsx'];
 
 export interface Server {
   readonly url: string;
@@ -33,7 +34,7 @@ export function startTs(
   ready: RegExp,
   timeoutMs = 120_000,
 ): Promise<Server> {
-  const child = spawn(process.execPath, [TSX, entry], {
+  const child = spawn(process.execPath, [...TSX_LOADER, entry], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
