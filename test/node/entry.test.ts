@@ -5,10 +5,11 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { checkBucket, createS3Client } from '../../lib/store/s3.ts';
-import { ROOT, run, startTs } from '../support/processes.ts';
+import { run, startTs } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
-const TSX = `${ROOT}node_modules/tsx/dist/cli.mjs`;
+/** The entry as one process, TypeScript loaded by tsx. */
+const ENTRY = ['--import', 'tsx', 'functions/node/index.ts'];
 const S3 = {
   S3_ENDPOINT: 'http://127.0.0.1:9',
   S3_BUCKET: 'b',
@@ -20,7 +21,7 @@ const S3 = {
   PORT: '0',
 };
 
-describe('Node entry settings', () => {
+describe.concurrent('Node entry settings', () => {
   it.for<[string, Record<string, string | undefined>, string]>([
     ['no bucket', { ...S3, S3_BUCKET: undefined }, 'edge-ranges: S3_BUCKET is missing: set it to the bucket name'],
     ['no key id', { ...S3, S3_ACCESS_KEY_ID: undefined }, 'edge-ranges: S3_ACCESS_KEY_ID is missing: set it to the access key id'],
@@ -30,7 +31,7 @@ describe('Node entry settings', () => {
       'edge-ranges: S3_FORCE_PATH_STYLE is malformed: expected true or false, got "maybe"'],
     ['bad port', { ...S3, PORT: 'http' }, 'edge-ranges: PORT is malformed: expected 0-65535, got "http"'],
   ])('%s', async ([, env, line]) => {
-    const { code, stdout, stderr } = await run(process.execPath, [TSX, 'functions/node/index.ts'], { env });
+    const { code, stdout, stderr } = await run(process.execPath, ENTRY, { env });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe(`${line}\n`);
@@ -42,7 +43,7 @@ describe('Node entry settings', () => {
  * a wrong bucket or an endpoint nobody answers on stop it with one line,
  * instead of a `502` on every request. Against the suite's radosgw.
  */
-describe('Node entry start-up check of the bucket', () => {
+describe.concurrent('Node entry start-up check of the bucket', () => {
   const real = () => {
     const env = process.env;
     s3SettingsFrom(env); // fails loudly without a radosgw
@@ -69,7 +70,7 @@ describe('Node entry start-up check of the bucket', () => {
       () => 'edge-ranges: cannot reach S3_ENDPOINT http://127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9'],
   ])('%s', async ([, bad, line]) => {
     const env = real();
-    const { code, stdout, stderr } = await run(process.execPath, [TSX, 'functions/node/index.ts'], { env: bad(env) });
+    const { code, stdout, stderr } = await run(process.execPath, ENTRY, { env: bad(env) });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     // The AWS SDK may print its own Node version warning first; ours is the last line.
