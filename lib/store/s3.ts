@@ -31,6 +31,13 @@ export function createS3Client(settings: S3Settings): S3Client {
     // Retries are ours (resilient.ts), the same for every store; the SDK's
     // own would multiply them.
     maxAttempts: 1,
+    // On Node, the SDK's default pool of 50 sockets would queue the GETs of
+    // many concurrent multipart answers behind one another (the browser
+    // build, used on Workers, ignores these agents).
+    requestHandler: {
+      httpAgent: { keepAlive: true, maxSockets: 512 },
+      httpsAgent: { keepAlive: true, maxSockets: 512 },
+    },
   });
 }
 
