@@ -82,10 +82,11 @@ export function cpuMs(pid: number): number {
 }
 
 /** Samples the RSS of `pid` every `everyMs` until stopped; returns the peak. */
-export function rssSampler(pid: number, everyMs = 10): { stop(): number } {
+export function rssSampler(pid: number, everyMs = 10): { peak(): number; stop(): number } {
   let peak = rss(pid);
   const timer = setInterval(() => (peak = Math.max(peak, rss(pid))), everyMs);
   return {
+    peak: () => Math.max(peak, rss(pid)),
     stop() {
       clearInterval(timer);
       return Math.max(peak, rss(pid));

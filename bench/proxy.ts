@@ -18,27 +18,62 @@ export interface DelayProxy {
   setDelay(ms: number): void;
   /** Bytes from the store to the function, and answers begun, since the last reset. */
   counters(): { upstreamBytes: number; answers: number };
+  /**
+   * The upstream requests since the last reset: when each was sent, and
+   * when its answer's first byte was let through (after the delay).
+   */
+  exchanges(): readonly Exchange[];
   resetCounters(): void;
   stop(): Promise<void>;
+}
+
+export interface Exchange {
+  readonly sentAt: number;
+  answeredAt?: number;
+}
+
+/**
+ * Upstream round trips on the critical path: an exchange sent after another
+ * one's answer came back may depend on it (the GETs wait for the HEAD), so
+ * its depth is one more than the deepest exchange answered before it was
+ * sent. Exchanges sent together, before any of them is answered, are one
+ * round trip, however many there are.
+ */
+export function roundTripDepth(exchanges: readonly Exchange[]): number {
+  const sorted = [...exchanges].sort((a, b) => a.sentAt - b.sentAt);
+  const depth: number[] = [];
+  sorted.forEach((e, i) => {
+    let d = 1;
+    for (let j = 0; j < i; j++) {
+      const answered = sorted[j]!.answeredAt;
+      if (answered !== undefined && answered <= e.sentAt) d = Math.max(d, depth[j]! + 1);
+    }
+    depth.push(d);
+  });
+  return Math.max(0, ...depth);
 }
 
 export async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy> {
   let delay = delayMs;
   let upstreamBytes = 0;
   let answers = 0;
+  let exchanges: Exchange[] = [];
   const sockets = new Set<Socket>();
 
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
     sockets.add(client).add(upstream);
     let awaitingAnswer = false;
+    let current: Exchange | undefined;
     client.on('data', (chunk) => {
+      if (!awaitingAnswer) exchanges.push((current = { sentAt: performance.now() }));
       awaitingAnswer = true;
       upstream.write(chunk);
     });
     // Backpressure: a function that reads slowly slows the store down, as a
     // real socket would, instead of piling bytes up here.
-    const forward = (chunk: Buffer): void => {
+    const forward = (chunk: Buffer, first = false): void => {
+      if (first && current) current.answeredAt = performance.now();
       if (!client.write(chunk)) {
         upstream.pause();
         client.once('drain', () => upstream.resume());
@@ -49,16 +84,17 @@ export async function startDelayProxy(target: URL, delayMs: number): Promise<Del
     upstream.on('data', (chunk) => {
       upstreamBytes += chunk.length;
       if (!awaitingAnswer || delay === 0) {
-        if (awaitingAnswer) answers++;
+        const first = awaitingAnswer;
+        if (first) answers++;
         awaitingAnswer = false;
-        forward(chunk);
+        forward(chunk, first);
         return;
       }
       awaitingAnswer = false;
       answers++;
       // Hold this chunk and the rest of the answer until the delay is over.
       upstream.pause();
-      setTimeout(() => forward(chunk), delay);
+      setTimeout(() => forward(chunk, true), delay);
     });
     const close = () => {
       client.destroy();
@@ -79,9 +115,11 @@ export async function startDelayProxy(target: URL, delayMs: number): Promise<Del
     url: `http://127.0.0.1:${port}`,
     setDelay: (ms) => void (delay = ms),
     counters: () => ({ upstreamBytes, answers }),
+    exchanges: () => exchanges,
     resetCounters: () => {
       upstreamBytes = 0;
       answers = 0;
+      exchanges = [];
     },
     stop: () =>
       new Promise((resolve) => {

@@ -14,6 +14,8 @@ export interface Environment {
   readonly date: string;
   readonly machine: string;
   readonly versions: string;
+  /** The commit measured, and uncommitted changes to the code under test, if any. */
+  readonly code: string;
 }
 
 function firstLine(cmd: string, args: string[]): string {
@@ -43,7 +45,21 @@ export function environment(root: string): Environment {
       nginx.replace('nginx version: ', ''),
       `range-parser ${versionOf(root, 'range-parser')}`,
     ].join(', '),
+    code: codeState(root),
   };
+}
+
+function codeState(root: string): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'lib', 'functions', 'wrangler.toml', 'package-lock.json')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3));
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty.length ? `, with uncommitted changes to ${dirty.join(', ')}` : ', clean'}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
 }
 
 function execFileSyncStderr(cmd: string, args: string[]): string {
@@ -62,6 +78,10 @@ function fmt(value: number, unit: string): string {
   if (unit === 'req') return `${value.toFixed(1)}`;
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   return `${value.toFixed(digits)} ${unit}`;
+}
+
+function short(v: number): string {
+  return Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(1);
 }
 
 function ratio(r: Row): string {
@@ -92,7 +112,7 @@ function headline(results: Results): Record<string, number> {
     'b node RSS growth MiB': pick('b', 'node entry', 'RSS growth', false),
     'b workers RSS growth MiB': pick('b', 'workers entry', 'RSS growth', false),
     'c node/nginx p50': pick('c', 'node entry', 'p50'),
-    'd RTTs added': pick('d', 'node entry, store 20 ms away', 'added', false),
+    'd upstream RTTs in sequence': pick('d', 'node entry, store 20 ms away', 'upstream round trips', false),
     'e lib/range-parser, 16 ranges': pick('e', 'lib/range parse+resolve', 'ops/s, 16'),
     'f node wire/full 200': pick('f', 'node entry', 'bytes on the wire'),
     'g workerd CPU ms (a)': pick('g', 'workerd (workers entry)', 'CPU per request, (a)', false),
@@ -104,7 +124,13 @@ function headline(results: Results): Record<string, number> {
  * Why a target is missed, where we know it: written from reading lib/ and
  * from the figures, shown only when the check fails in this run.
  */
-const WHY: Record<string, string> = {};
+const WHY: Record<string, string> = {
+  a: 'Why: see "a, b: the Node entry is CPU-bound" and "a: the Workers entry reads local R2" below.',
+  b: 'Why: see "b: Node RSS growth" below.',
+  d: 'Why: the depth is exact; the latency bound is noisy on this machine (see the spread below).',
+  e: 'Why: see "e: 1 and 16 ranges" below.',
+  g: 'Why: the figure is an upper bound that includes local R2 and wrangler\'s proxy worker (see g below).',
+};
 
 export function writeResults(dir: string, env: Environment, results: Results, quick: boolean, seconds: number): void {
   const historyFile = join(dir, 'history.jsonl');
@@ -123,7 +149,7 @@ export function writeResults(dir: string, env: Environment, results: Results, qu
   const spread = [
     `| figure | ${history.map((h) => `${h.date.slice(5, 16)}${h.quick ? ' q' : ''}`).join(' | ')} |`,
     `|---|${history.map(() => '---').join('|')}|`,
-    ...keys.map((k) => `| ${k} | ${history.map((h) => (Number.isFinite(h.headline[k]) ? h.headline[k]!.toFixed(2) : 'n/a')).join(' | ')} |`),
+    ...keys.map((k) => `| ${k} | ${history.map((h) => (Number.isFinite(h.headline[k]) ? short(h.headline[k]!) : 'n/a')).join(' | ')} |`),
   ].join('\n');
 
   const methods = readFileSync(join(dir, 'METHODS.md'), 'utf8');
@@ -135,6 +161,7 @@ Written by \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/run.ts) on ${en
 
 - Machine: ${env.machine}
 - Versions: ${env.versions}
+- Code measured: ${env.code}
 - Mode: ${quick ? '--quick (short loads, few samples: expect ±15% noise)' : 'full'}
 
 The machine is shared (other engineers run test suites at the same time) and has two cores for the
