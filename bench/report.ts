@@ -4,7 +4,7 @@
  * missed, and the spread of the headline ratios over the runs recorded in
  * bench/history.jsonl (the machine is shared and noisy).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -62,13 +62,10 @@ function codeState(root: string): string {
   }
 }
 
+/** The first line a command prints on stdout or stderr (nginx -v uses stderr). */
 function execFileSyncStderr(cmd: string, args: string[]): string {
-  try {
-    const r = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return r.trim();
-  } catch (err) {
-    return ((err as { stderr?: string }).stderr ?? '?').trim();
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || '?';
 }
 
 function fmt(value: number, unit: string): string {
@@ -115,8 +112,8 @@ function headline(results: Results): Record<string, number> {
     'd upstream RTTs in sequence': pick('d', 'node entry, store 20 ms away', 'upstream round trips', false),
     'e lib/range-parser, 16 ranges': pick('e', 'lib/range parse+resolve', 'ops/s, 16'),
     'f node wire/full 200': pick('f', 'node entry', 'bytes on the wire'),
-    'g workerd CPU ms (a)': pick('g', 'workerd (workers entry)', 'CPU per request, (a)', false),
-    'g workerd CPU ms (c)': pick('g', 'workerd (workers entry)', 'CPU per request, (c)', false),
+    'g workerd CPU ms (a)': pick('g', 'workerd ×2 (workers entry)', 'CPU per request, (a)', false),
+    'g workerd CPU ms (c)': pick('g', 'workerd ×2 (workers entry)', 'CPU per request, (c)', false),
   };
 }
 
@@ -162,7 +159,7 @@ Written by \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/run.ts) on ${en
 - Machine: ${env.machine}
 - Versions: ${env.versions}
 - Code measured: ${env.code}
-- Mode: ${quick ? '--quick (short loads, few samples: expect ±15% noise)' : 'full'}
+- Mode: ${quick ? '--quick (short loads, few samples: ratios moved by ±30% between runs here)' : 'full'}
 
 The machine is shared (other engineers run test suites at the same time) and has two cores for the
 load generator, the function, the store and the reference at once. Absolute figures say little;

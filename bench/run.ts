@@ -96,7 +96,7 @@ try {
   ]);
   await upload;
   // After seeding: wrangler dev reads local R2 from the same directory.
-  const workers = await started('workers entry', startWorkersEntry(persistTo));
+  const workers = await started('workers entry', startWorkersEntry(persistTo, BIG.key));
 
   const setup: Setup = {
     quick,

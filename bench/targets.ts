@@ -3,7 +3,7 @@
  * nginx (the reference static server), the Node entry and the Workers entry
  * under wrangler dev. Everything on 127.0.0.1, on free ports, stopped by PID.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,12 @@ export interface Target {
   readonly url: string;
   /** The process that does the serving (behind tsx or wrangler), for RSS and CPU. */
   readonly pid: number;
+  /** Every process that does work per request (workerd runs two under wrangler dev). */
+  readonly cpuPids: readonly number[];
+  /** A process in front of it that may also work per request (wrangler's node process). */
+  readonly helperPid?: number;
+  /** The V8 inspector of the Worker (wrangler dev only). */
+  readonly inspectorPort?: number;
   stop(): Promise<void>;
 }
 
@@ -104,7 +110,8 @@ http {
   }
   // The master only accepts and forks; the worker serves.
   const worker = descendants(child.pid!).find((p) => p.comm === 'nginx');
-  return { url: `http://127.0.0.1:${port}`, pid: worker?.pid ?? child.pid!, stop };
+  const pid = worker?.pid ?? child.pid!;
+  return { url: `http://127.0.0.1:${port}`, pid, cpuPids: [pid], stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,14 +126,15 @@ export async function startNodeEntry(s3Env: Record<string, string>, extra: Recor
   );
   // tsx runs the entry in a child node process: measure that one.
   const inner = descendants(server.child.pid!).filter((p) => p.comm === 'node').pop();
-  return { url: server.url, pid: inner?.pid ?? server.child.pid!, stop: server.stop };
+  const pid = inner?.pid ?? server.child.pid!;
+  return { url: server.url, pid, cpuPids: [pid], stop: server.stop };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The Workers entry
 
 /** wrangler dev (local mode, workerd) on the local R2 under `persistTo`. */
-export async function startWorkersEntry(persistTo: string): Promise<Target> {
+export async function startWorkersEntry(persistTo: string, readyKey: string): Promise<Target> {
   const port = await freePort();
   const inspector = await freePort();
   const child = startWrangler(
@@ -147,12 +155,22 @@ export async function startWorkersEntry(persistTo: string): Promise<Target> {
     await stop();
     throw err;
   }
-  const workerd = descendants(child.pid!).filter((p) => p.comm === 'workerd');
-  if (workerd.length !== 1) {
+  try {
+    // The port opens before the Worker runs: wait for a real answer.
+    await waitForAnswer(`${url}/${readyKey}`);
+  } catch (err) {
     await stop();
-    throw new Error(`expected one workerd process below wrangler, found ${workerd.length}`);
+    throw err;
   }
-  return { url, pid: workerd[0]!.pid, stop };
+  // wrangler dev runs two workerd processes: one with its proxy worker on our
+  // port, which forwards each request to the other, where our Worker runs.
+  const workerd = descendants(child.pid!).filter((p) => p.comm === 'workerd');
+  const ours = workerd.find((p) => !cmdlineOf(p.pid).includes(`entry=127.0.0.1:${port}`)) ?? workerd[0];
+  if (ours === undefined) {
+    await stop();
+    throw new Error('no workerd process below wrangler');
+  }
+  return { url, pid: ours.pid, cpuPids: workerd.map((p) => p.pid), helperPid: child.pid!, inspectorPort: inspector, stop };
 }
 
 /**
@@ -175,6 +193,28 @@ async function stopWrangler(child: ChildProcess): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** Resolves once `url` answers 2xx (a HEAD), retrying for up to a minute. */
+async function waitForAnswer(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(url, { method: 'HEAD' })).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 2xx within 60 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
 
 /** Resolves once something accepts connections on 127.0.0.1:port; rejects if the child exits. */
 async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
