@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { ROOT } from '../test/support/processes.ts';
 import { BIG, HUGE, ensureFile, putR2Once, putS3 } from './objects.ts';
+import { commOf } from './procs.ts';
 import { startDelayProxy } from './proxy.ts';
 import { consoleTable, environment, writeResults } from './report.ts';
 import { scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioG, verify, type Results, type Setup } from './scenarios.ts';
@@ -124,6 +125,10 @@ try {
   log('g: CPU per request ...');
   await scenarioG(setup, results);
 
+  // The PIDs measured must still be the processes found at start.
+  if (workers.cpuPids.some((pid) => commOf(pid) !== 'workerd')) {
+    results.notes.push('a workerd process was replaced during the run: the Workers RSS and CPU figures are not valid.');
+  }
   const seconds = (performance.now() - t0) / 1000;
   console.log(consoleTable(results));
   writeResults(join(ROOT, 'bench'), env, results, quick, seconds);

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { startWrangler } from '../infra/local/wrangler.ts';
+import { runWrangler, startWrangler } from '../infra/local/wrangler.ts';
 import { readS3Settings } from '../lib/config.ts';
 import type { S3Settings } from '../lib/store/s3.ts';
 import { ROOT, freePort, run, startTs, stopProcess } from '../test/support/processes.ts';
@@ -135,11 +135,17 @@ export async function startNodeEntry(s3Env: Record<string, string>, extra: Recor
 
 /** wrangler dev (local mode, workerd) on the local R2 under `persistTo`. */
 export async function startWorkersEntry(persistTo: string, readyKey: string): Promise<Target> {
+  // wrangler dev watches the sources and restarts workerd when they change;
+  // others edit lib/ while the benchmarks run. So the Worker is bundled once
+  // (as `wrangler deploy` would) and wrangler dev serves that file unbundled:
+  // one version of the code, and workerd PIDs that stay valid.
+  const bundleDir = mkdtempSync(join(tmpdir(), 'edge-ranges-bench-worker-'));
+  await runWrangler(['deploy', '--dry-run', '--outdir', bundleDir]);
   const port = await freePort();
   const inspector = await freePort();
   const child = startWrangler(
     [
-      'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+      'dev', join(bundleDir, 'index.js'), '--no-bundle', '--config', join(ROOT, 'wrangler.toml'), '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
       '--persist-to', persistTo, '--show-interactive-dev-session=false', '--log-level', 'warn',
     ],
     'pipe',
@@ -148,7 +154,10 @@ export async function startWorkersEntry(persistTo: string, readyKey: string): Pr
   child.stdout?.on('data', (d: Buffer) => (output += d));
   child.stderr?.on('data', (d: Buffer) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const stop = () => stopWrangler(child);
+  const stop = async () => {
+    await stopWrangler(child);
+    rmSync(bundleDir, { recursive: true, force: true });
+  };
   try {
     await waitForPort(port, child, () => output);
   } catch (err) {
