@@ -50,13 +50,14 @@ export function environment(root: string): Environment {
 }
 
 function codeState(root: string): string {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  // Not trimmed: porcelain lines start with a status column that may be a space.
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' });
   try {
     const dirty = git('status', '--porcelain', '--', 'lib', 'functions', 'wrangler.toml', 'package-lock.json')
       .split('\n')
       .filter(Boolean)
       .map((l) => l.slice(3));
-    return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty.length ? `, with uncommitted changes to ${dirty.join(', ')}` : ', clean'}`;
+    return `commit ${git('rev-parse', '--short', 'HEAD').trim()}${dirty.length ? `, with uncommitted changes to ${dirty.join(', ')}` : ', clean'}`;
   } catch {
     return 'unknown (not a git checkout)';
   }
