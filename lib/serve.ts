@@ -6,8 +6,8 @@ import { exactLength } from './body.ts';
 import { evaluatePreconditions, ifRangeHolds } from './conditional.ts';
 import { contentRange, unsatisfiedRange } from './range/content-range.ts';
 import { multipartLayout, multipartStream, partOverhead } from './multipart.ts';
-import { parseRange } from './range/parse.ts';
-import { DEFAULT_RANGE_LIMITS, planRanges, type RangeLimits, type RangePlan } from './range/plan.ts';
+import { parseRange, type RangeSpec } from './range/parse.ts';
+import { DEFAULT_RANGE_LIMITS, planRanges, type ByteRange, type RangeLimits, type RangePlan } from './range/plan.ts';
 import { DEFAULT_RETRY_POLICY, resilient, type RetryPolicy, type UpstreamStats } from './store/resilient.ts';
 import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
 import { openParts } from './upstream.ts';
@@ -76,6 +76,10 @@ async function respond(
   stats: ServeStats,
 ): Promise<Response> {
   const { method, headers } = request;
+  // Plain GETs: one store call answers metadata and bytes together (readOnce).
+  const quick = method === 'GET' ? await readOnce(store, key, headers, options, stats) : undefined;
+  if (quick) return quick;
+
   const meta = await store.head(key);
   if (meta === null) return plain(404, 'Not Found');
 
@@ -93,25 +97,21 @@ async function respond(
   const plan = planRanges(specs, meta.size, options.limits, overhead);
   record(stats, plan, specs?.length ?? 0, method);
 
-  const out = representationHeaders(meta, partType);
   switch (plan.kind) {
     case 'unsatisfiable':
       // §15.5.17: 416 carries the current length.
       return plain(416, 'Range Not Satisfiable', { 'content-range': unsatisfiedRange(meta.size) });
 
     case 'single': {
-      // §15.3.7.1: one range is never multipart.
-      const length = plan.range.end - plan.range.start + 1;
-      out.set('content-range', contentRange(plan.range, meta.size));
-      out.set('content-length', String(length));
-      const body = await store.get(key, meta.etag, { offset: plan.range.start, length });
-      return new Response(exactLength(body, length), { status: 206, headers: out, encodeBody: 'manual' } as Init);
+      const { start, end } = plan.range;
+      return bytes(meta, plan.range, await store.get(key, meta.etag, { offset: start, length: end - start + 1 }));
     }
 
     case 'multi': {
       // §15.3.7.2: the object's type moves into each part; Content-Encoding
       // would describe the multipart body itself, so it stays out.
       const layout = multipartLayout(plan.parts, meta.size, partType);
+      const out = representationHeaders(meta, partType);
       out.set('content-type', layout.contentType);
       out.set('content-length', String(layout.length));
       out.delete('content-encoding');
@@ -120,12 +120,64 @@ async function respond(
     }
 
     case 'full': {
+      if (method !== 'HEAD') return bytes(meta, undefined, await store.get(key, meta.etag));
+      const out = representationHeaders(meta, partType);
       out.set('content-length', String(meta.size));
-      if (method === 'HEAD') return new Response(null, { status: 200, headers: out });
-      const body = await store.get(key, meta.etag);
-      return new Response(exactLength(body, meta.size), { status: 200, headers: out, encodeBody: 'manual' } as Init);
+      return new Response(null, { status: 200, headers: out });
     }
   }
+}
+
+/** Fields that make a request conditional (§13.1); such requests take the long way. */
+const CONDITIONAL = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range'];
+
+/**
+ * The one-GET way for plain requests — a GET with no precondition and no
+ * Range, or a Range of one spec: a store that can answers metadata and
+ * bytes of one version together, saving the metadata round trip. Anything
+ * else — several ranges, a store that cannot, an answer that is not exactly
+ * what the long way would send — returns undefined and goes the long way.
+ */
+async function readOnce(
+  store: ObjectStore,
+  key: string,
+  headers: Headers,
+  options: ServeOptions,
+  stats: ServeStats,
+): Promise<Response | undefined> {
+  if (!store.read || CONDITIONAL.some((name) => headers.has(name))) return undefined;
+  const value = headers.get('range');
+  const specs = value === null ? null : parseRange(value);
+  const spec = specs?.[0];
+  if (specs !== null && (specs.length !== 1 || !plainSpec(spec!))) return undefined;
+
+  const read = await store.read(key, spec);
+  if (read === null) return plain(404, 'Not Found');
+  if (read === 'unsatisfiable') return undefined;
+  const plan = planRanges(specs, read.meta.size, options.limits);
+  const fits =
+    (plan.kind === 'full' && spec === undefined && read.range === undefined) ||
+    (plan.kind === 'single' && read.range?.start === plan.range.start && read.range.end === plan.range.end);
+  if (!fits) {
+    await read.body.cancel().catch(() => {});
+    return undefined;
+  }
+  record(stats, plan, specs?.length ?? 0, 'GET');
+  return bytes(read.meta, plan.kind === 'single' ? plan.range : undefined, read.body);
+}
+
+/** A spec any store takes as written: small numbers, not `-0`. */
+function plainSpec(spec: RangeSpec): boolean {
+  return 'suffix' in spec ? spec.suffix > 0 && spec.suffix < Infinity : spec.first < Infinity;
+}
+
+/** 200 with the whole object, or 206 with one range of it (§15.3.7.1: one range is never multipart). */
+function bytes(meta: ObjectMeta, range: ByteRange | undefined, body: ReadableStream<Uint8Array>): Response {
+  const out = representationHeaders(meta, meta.http.contentType ?? 'application/octet-stream');
+  const length = range ? range.end - range.start + 1 : meta.size;
+  if (range) out.set('content-range', contentRange(range, meta.size));
+  out.set('content-length', String(length));
+  return new Response(exactLength(body, length), { status: range ? 206 : 200, headers: out, encodeBody: 'manual' } as Init);
 }
 
 function record(stats: ServeStats, plan: RangePlan, rangesAsked: number, method: string): void {

@@ -22,9 +22,9 @@ function configure() {
       app: createApp({
         store: s3Store(client, s3.bucket),
         keyPrefix: readKeyPrefix(process.env),
-        // Node has no per-request connection cap: fetch a 16-range answer in one round trip.
-        concurrency: 16,
-        ...readRangeOptions(process.env),
+        // Node has no per-request connection or subrequest cap: fetch a 16-range
+        // answer in one round trip, and never join distant parts into one GET.
+        ...withNodeDefaults(readRangeOptions(process.env)),
         ...readAccess(process.env),
         ...readRetry(process.env),
       }),
@@ -34,6 +34,10 @@ function configure() {
     console.error(`edge-ranges: ${err.message}`);
     process.exit(1);
   }
+}
+
+function withNodeDefaults(options: ReturnType<typeof readRangeOptions>): ReturnType<typeof readRangeOptions> {
+  return { concurrency: 16, ...options, limits: { maxUpstreamGets: 100, ...options.limits } };
 }
 
 /** One line for a bucket that cannot be read, naming the settings to look at. */

@@ -5,13 +5,15 @@
  * the whole object, silently), so we only ever ask it for one span, with
  * the ETag as an If-Match guard.
  */
-import { StoreError, type ObjectMeta, type ObjectStore, type Span } from './types.ts';
+import { StoreError, type ObjectMeta, type ObjectStore, type RangeRequest, type Span } from './types.ts';
 
 /** The part of the `R2Bucket` binding this adapter uses (workers-types has the full one). */
 export interface R2BucketLike {
   head(key: string): Promise<R2ObjectLike | null>;
-  get(key: string, options: { onlyIf: Headers; range?: { offset: number; length: number } }): Promise<R2ObjectLike | null>;
+  get(key: string, options: { onlyIf?: Headers; range?: R2RangeLike }): Promise<R2ObjectLike | null>;
 }
+
+type R2RangeLike = { offset: number; length?: number } | { suffix: number };
 
 interface R2ObjectLike {
   readonly size: number;
@@ -27,6 +29,8 @@ interface R2ObjectLike {
   };
   /** Present on a successful get; absent when `onlyIf` failed. */
   readonly body?: ReadableStream<Uint8Array>;
+  /** The range a ranged get answered. */
+  readonly range?: { offset?: number; length?: number } | { suffix: number };
 }
 
 export function r2Store(bucket: R2BucketLike): ObjectStore {
@@ -48,7 +52,39 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
       if (object.body === undefined) throw new StoreError('changed', `R2: ${key} is no longer ${etag}`);
       return object.body;
     },
+
+    async read(key, range: RangeRequest | undefined) {
+      const r2Range: R2RangeLike | undefined =
+        range === undefined
+          ? undefined
+          : 'suffix' in range
+            ? { suffix: range.suffix }
+            : range.last === Infinity
+              ? { offset: range.first }
+              : { offset: range.first, length: range.last - range.first + 1 };
+      let object;
+      try {
+        object = await bucket.get(key, r2Range ? { range: r2Range } : {});
+      } catch (cause) {
+        // R2 refuses some ranges (past the end: error 10039; any range of an
+        // empty object, locally) with errors we cannot tell from others:
+        // the long way (metadata, then a planned read) decides.
+        if (r2Range) return 'unsatisfiable';
+        throw new StoreError('unavailable', `R2: ${String(cause)}`, { cause });
+      }
+      if (object === null) return null;
+      if (object.body === undefined) throw new StoreError('unavailable', `R2: GET ${key} returned no body`);
+      return { meta: toMeta(object), body: object.body, range: served(object.range, object.size) };
+    },
   };
+}
+
+/** The inclusive byte range R2 says it served, clamped to the object. */
+function served(range: R2ObjectLike['range'], size: number): { start: number; end: number } | undefined {
+  if (range === undefined) return undefined;
+  if ('suffix' in range) return { start: Math.max(0, size - range.suffix), end: size - 1 };
+  const start = range.offset ?? 0;
+  return { start, end: range.length === undefined ? size - 1 : Math.min(size - 1, start + range.length - 1) };
 }
 
 async function call<T>(op: () => Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@
  * client from it yet. A body that breaks mid-stream is not retried: the
  * response stream errors instead.
  */
-import { StoreError, type ObjectStore, type Span, type StoreErrorKind } from './types.ts';
+import { StoreError, type ObjectStore, type RangeRequest, type Span, type StoreErrorKind } from './types.ts';
 
 export interface RetryPolicy {
   /** Tries per call, the first included. */
@@ -61,7 +61,16 @@ export function resilient(store: ObjectStore, policy: RetryPolicy, stats: Upstre
     }
   }
 
+  const { read } = store;
   return {
+    ...(read && {
+      read(key: string, range: RangeRequest | undefined) {
+        return call(
+          (signal) => (stats.gets++, read.call(store, key, range, signal)),
+          (answer) => void (typeof answer === 'object' && answer?.body.cancel().catch(() => {})),
+        );
+      },
+    }),
     head(key) {
       return call(
         (signal) => (stats.heads++, store.head(key, signal)),

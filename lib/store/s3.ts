@@ -6,8 +6,14 @@
  * workerd the SDK's browser build cannot parse XML error bodies (no
  * DOMParser) and throws a ReferenceError that still carries the status.
  */
-import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { StoreError, type ObjectStore, type Span } from './types.ts';
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  S3Client,
+  type HeadObjectCommandOutput,
+} from '@aws-sdk/client-s3';
+import { StoreError, type ObjectMeta, type ObjectStore, type RangeRequest, type Span } from './types.ts';
 
 export interface S3Settings {
   readonly endpoint?: string | undefined;
@@ -51,22 +57,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         if (statusOf(err) === 404) return null;
         throw classify(err, key);
       }
-      if (out.ETag === undefined || out.ContentLength === undefined) {
-        throw new StoreError('unavailable', `S3: HEAD ${key} lacks ETag or Content-Length`);
-      }
-      return {
-        size: out.ContentLength,
-        etag: quoted(out.ETag),
-        lastModified: out.LastModified,
-        http: {
-          contentType: out.ContentType,
-          cacheControl: out.CacheControl,
-          contentDisposition: out.ContentDisposition,
-          contentEncoding: out.ContentEncoding,
-          contentLanguage: out.ContentLanguage,
-          expires: out.Expires,
-        },
-      };
+      return metaOf(out, out.ContentLength, key);
     },
 
     async get(key, etag, span?: Span, signal?: AbortSignal) {
@@ -79,6 +70,62 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       } catch (err) {
         throw err instanceof StoreError ? err : classify(err, key);
       }
+    },
+
+    async read(key, range: RangeRequest | undefined, signal?: AbortSignal) {
+      // The whole object is asked as `bytes=0-` too: the answer's Content-Range
+      // then states the object's length apart from the body's own length.
+      const header =
+        range === undefined
+          ? 'bytes=0-'
+          : 'suffix' in range
+            ? `bytes=-${range.suffix}`
+            : `bytes=${range.first}-${range.last === Infinity ? '' : range.last}`;
+      let out;
+      try {
+        out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: header }), aborting(signal));
+      } catch (err) {
+        const status = statusOf(err);
+        if (status === 404) return null;
+        if (status === 416) return 'unsatisfiable';
+        throw classify(err, key);
+      }
+      if (out.Body === undefined) throw new StoreError('unavailable', `S3: GET ${key} returned no body`);
+      const body = out.Body.transformToWebStream();
+      // A ranged answer says the whole length in Content-Range: bytes a-b/size.
+      const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(out.ContentRange ?? '');
+      try {
+        const meta = metaOf(out, m ? Number(m[3]) : out.ContentLength, key);
+        const served = m ? { start: Number(m[1]), end: Number(m[2]) } : undefined;
+        return { meta, body, range: range === undefined && served?.start === 0 && served.end === meta.size - 1 ? undefined : served };
+      } catch (err) {
+        await body.cancel().catch(() => {});
+        throw err;
+      }
+    },
+  };
+}
+
+/** The metadata of a HEAD or GET answer (they carry the same fields). */
+function metaOf(
+  out: Omit<HeadObjectCommandOutput, '$metadata'>,
+  size: number | undefined,
+  key: string,
+): ObjectMeta {
+  if (out.ETag === undefined || size === undefined) {
+    throw new StoreError('unavailable', `S3: ${key}: answer lacks ETag or length`);
+  }
+  return {
+    size,
+    etag: quoted(out.ETag),
+    lastModified: out.LastModified,
+    http: {
+      contentType: out.ContentType,
+      cacheControl: out.CacheControl,
+      contentDisposition: out.ContentDisposition,
+      contentEncoding: out.ContentEncoding,
+      contentLanguage: out.ContentLanguage,
+      expires: out.Expires,
     },
   };
 }

@@ -23,6 +23,17 @@ export interface HttpMetadata {
   readonly expires?: Date | undefined;
 }
 
+/** A range as the client wrote it (`a-b`, `a-`, `-n`), for a store that resolves it itself. */
+export type RangeRequest = { readonly first: number; readonly last: number } | { readonly suffix: number };
+
+/** What a one-GET read returns: metadata and bytes of the same version. */
+export interface Read {
+  readonly meta: ObjectMeta;
+  readonly body: ReadableStream<Uint8Array>;
+  /** The range the store served, or undefined for the whole object. */
+  readonly range: { readonly start: number; readonly end: number } | undefined;
+}
+
 /** A span of the object: `length` bytes from `offset`. */
 export interface Span {
   readonly offset: number;
@@ -38,6 +49,13 @@ export interface ObjectStore {
    * `signal` abandons the call (adapters that cannot abort may ignore it).
    */
   get(key: string, etag: string, span?: Span, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Optional: one unguarded GET that answers metadata and bytes at once —
+   * `range` as the store resolves it, or the whole object. null when there
+   * is no such object; 'unsatisfiable' when the store refused the range.
+   * Saves the metadata round trip of plain (unconditional) requests.
+   */
+  read?(key: string, range: RangeRequest | undefined, signal?: AbortSignal): Promise<Read | null | 'unsatisfiable'>;
 }
 
 export type StoreErrorKind =

@@ -119,3 +119,51 @@ describe('options', () => {
     expect((await app.request('/other/a.bin')).status).toBe(404);
   });
 });
+
+describe('one GET for plain requests (stores with read)', () => {
+  /** The in-memory store, able to answer metadata and bytes in one call, as S3 and R2 do. */
+  function reading(s: MemoryStore, served?: (size: number) => { start: number; end: number }) {
+    const reads: Array<string | undefined> = [];
+    const store = {
+      head: s.head.bind(s),
+      get: s.get.bind(s),
+      async read(key: string, range: { first: number; last: number } | { suffix: number } | undefined) {
+        reads.push(range && JSON.stringify(range));
+        const o = s.objects.get(key);
+        if (!o) return null;
+        const size = o.bytes.length;
+        const start = range === undefined ? 0 : 'suffix' in range ? Math.max(0, size - range.suffix) : range.first;
+        const end = range === undefined || 'suffix' in range ? size - 1 : Math.min(range.last, size - 1);
+        if (start >= size) return 'unsatisfiable' as const;
+        const r = served?.(size) ?? { start, end };
+        const body = new Blob([o.bytes.slice(r.start, r.end + 1)]).stream();
+        return { meta: { size, etag: o.etag, http: {} }, body, range: range === undefined ? undefined : r };
+      },
+    };
+    return { store, reads };
+  }
+
+  it.for<[string, Record<string, string>, number, string[]]>([
+    ['no Range: one read', {}, 200, ['read']],
+    ['one range: one read', { range: 'bytes=10-19' }, 206, ['read']],
+    ['a suffix: one read', { range: 'bytes=-5' }, 206, ['read']],
+    ['a conditional request looks the metadata up first', { 'if-none-match': '"x"' }, 200, ['head', 'get']],
+    ['several ranges look the metadata up first', { range: 'bytes=0-0,500-500' }, 206, ['head', 'get']],
+    ['an unsatisfiable range goes the long way', { range: 'bytes=5000-' }, 416, ['read', 'head']],
+  ])('%s', async ([, headers, status, ops]) => {
+    const { store: one, reads } = reading(store);
+    const res = await createApp({ store: one, log: false }).request('/a.bin', { headers });
+    expect(res.status).toBe(status);
+    await res.arrayBuffer();
+    expect([...reads.map(() => 'read'), ...store.calls.map((c) => c.op)]).toEqual(ops);
+  });
+
+  it('an answer that is not exactly the planned range is dropped for the long way', async () => {
+    const { store: one } = reading(store, () => ({ start: 0, end: 99 }));
+    const res = await createApp({ store: one, log: false }).request('/a.bin', { headers: { range: 'bytes=10-19' } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-range')).toBe('bytes 10-19/1000');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes(1000).slice(10, 20));
+    expect(store.calls.map((c) => c.op)).toEqual(['head', 'get']);
+  });
+});
