@@ -3,8 +3,10 @@
  * and on Node over radosgw: GET counts, egregious sets, and an object
  * overwritten in the middle of a response. Runtime-neutral.
  */
-import { expect } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { expect, it } from 'vitest';
 import { createApp } from '../../lib/app.ts';
+import { createS3Client, s3Store, type S3Settings } from '../../lib/store/s3.ts';
 import type { ObjectStore } from '../../lib/store/types.ts';
 import { pseudoRandomBytes } from '../../infra/local/bytes.ts';
 import { counting } from './counting-store.ts';
@@ -86,4 +88,29 @@ export async function overwrittenMidResponse(store: ObjectStore, put: Put): Prom
   const firstPart = firstPartOf(bytes, MIB);
   expect(firstPart.length).toBeGreaterThan(0);
   expect(firstDifference(firstPart, V1.subarray(0, firstPart.length))).toBe(-1);
+}
+
+const CASES = {
+  '16 scattered ranges: byte-exact parts, 16 GETs': sixteenScatteredRanges,
+  'nearby ranges share GETs': nearbyRangesShareGets,
+  '1,000 overlapping ranges: 200 within a second, one GET': thousandOverlappingRanges,
+  'overwritten mid-response: aborted, never mixed': overwrittenMidResponse,
+} as const;
+
+/** Registers the cases (all, or those named) for one store. */
+export function multirangeTests(store: ObjectStore, put: Put, only?: ReadonlyArray<keyof typeof CASES>): void {
+  for (const [name, run] of Object.entries(CASES)) {
+    if (!only || only.includes(name as keyof typeof CASES)) it(name, () => run(store, put));
+  }
+}
+
+/** The S3 store under test, and how to put KEY into it. */
+export function overS3(settings: S3Settings): { store: ObjectStore; put: Put } {
+  const client = createS3Client(settings);
+  return {
+    store: s3Store(client, settings.bucket),
+    put: async (bytes) => {
+      await client.send(new PutObjectCommand({ Bucket: settings.bucket, Key: KEY, Body: bytes }));
+    },
+  };
 }
