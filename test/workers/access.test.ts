@@ -3,7 +3,7 @@
  * store timeouts, and the Workers entry's defaults (CORS on, Server-Timing).
  */
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import worker from '../../functions/cloudflare/index.ts';
 import { createApp } from '../../lib/app.ts';
 import { hmacKey, signPath } from '../../lib/signing.ts';
@@ -96,5 +96,51 @@ describe('store trouble inside workerd', () => {
     const res = await createApp({ store, retry, log: false }).request(`/${KEY}`);
     expect(res.status).toBe(504);
     expect(store.gets).toBe(3);
+  });
+});
+
+describe('client aborts inside workerd', () => {
+  it('cancelling a multi-range body closes every upstream body over R2', async () => {
+    const big = new Uint8Array(8 * 1024 * 1024).fill(9);
+    await env.BUCKET.put('access/big.bin', big);
+    const r2 = r2Store(env.BUCKET);
+    let open = 0;
+    let opened = 0;
+    // R2, with each body watched: wrapped in a stream that knows when it is done or cancelled.
+    const store: ObjectStore = {
+      head: (key) => r2.head(key),
+      get: async (key, etag, span) => {
+        const reader = (await r2.get(key, etag, span)).getReader();
+        open++;
+        opened++;
+        let closed = false;
+        const close = () => {
+          if (!closed) open--;
+          closed = true;
+        };
+        return new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const { done, value } = await reader.read();
+            if (done) {
+              close();
+              controller.close();
+            } else controller.enqueue(value);
+          },
+          async cancel(reason) {
+            close();
+            await reader.cancel(reason);
+          },
+        });
+      },
+    };
+    const range = 'bytes=' + Array.from({ length: 8 }, (_, i) => `${i * 1048576}-${i * 1048576 + 524287}`).join(',');
+    const res = await createApp({ store, concurrency: 4, limits: { upstreamGap: 0 }, log: false }).request('/access/big.bin', {
+      headers: { range },
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel('client gone');
+    await vi.waitFor(() => expect(open).toBe(0));
+    expect(opened).toBeLessThanOrEqual(4);
   });
 });
