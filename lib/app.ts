@@ -67,13 +67,12 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
   };
   const signingKey = options.signingSecret === undefined ? undefined : hmacKey(options.signingSecret);
 
-  async function handle(c: Context, stats: ServeStats): Promise<Response> {
+  async function handle(c: Context, url: URL, stats: ServeStats): Promise<Response> {
     const { method } = c.req;
     // RFC 9110 §9.3.7 / §15.5.6: say what is allowed, and refuse the rest with 405 + Allow.
     if (method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: ALLOW } });
     if (method !== 'GET' && method !== 'HEAD') return plain(405, 'Method Not Allowed', { allow: ALLOW });
 
-    const url = new URL(c.req.url);
     if (signingKey) {
       const check = await checkSignature(await signingKey, url, Math.floor(Date.now() / 1000));
       if (!check.ok) return plain(403, `Forbidden: ${check.reason}`);
@@ -88,11 +87,12 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
 
   return async (c) => {
     const started = Date.now();
+    const url = new URL(c.req.url);
     const stats: ServeStats = { ...newUpstreamStats(), rangesAsked: 0, served: '', plannedGets: 0 };
-    const res = await handle(c, stats);
+    const res = await handle(c, url, stats);
     const ms = Date.now() - started;
     res.headers.set('server-timing', serverTiming(stats, ms));
-    if (log) log(logLine(c.req.raw, res, stats, ms));
+    if (log) log(logLine(c.req.raw, url.pathname, res, stats, ms));
     return res;
   };
 }

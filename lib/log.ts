@@ -5,12 +5,11 @@
  */
 import type { ServeStats } from './serve.ts';
 
-export function logLine(request: Request, res: Response, stats: ServeStats, ms: number): string {
-  const url = new URL(request.url);
+export function logLine(request: Request, path: string, res: Response, stats: ServeStats, ms: number): string {
   return JSON.stringify({
     time: new Date().toISOString(),
     method: request.method,
-    path: url.pathname,
+    path,
     status: res.status,
     // The header as asked, cut short: a log line must stay a line.
     range: request.headers.get('range')?.slice(0, 200) ?? null,
