@@ -102,12 +102,7 @@ http {
     await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
   };
-  try {
-    await waitForPort(port, child, () => stderr);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  await orStop(stop, () => waitForPort(port, child, () => stderr));
   // The master only accepts and forks; the worker serves.
   const worker = descendants(child.pid!).find((p) => p.comm === 'nginx');
   const pid = worker?.pid ?? child.pid!;
@@ -158,19 +153,11 @@ export async function startWorkersEntry(persistTo: string, readyKey: string): Pr
     await stopWrangler(child);
     rmSync(bundleDir, { recursive: true, force: true });
   };
-  try {
+  await orStop(stop, async () => {
     await waitForPort(port, child, () => output);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  try {
     // The port opens before the Worker runs: wait for a real answer.
     await waitForAnswer(`${url}/${readyKey}`);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  });
   // wrangler dev runs two workerd processes: one with its proxy worker on our
   // port, which forwards each request to the other, where our Worker runs.
   const workerd = descendants(child.pid!).filter((p) => p.comm === 'workerd');
@@ -204,6 +191,16 @@ async function stopWrangler(child: ChildProcess): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 /** Resolves once `url` answers 2xx (a HEAD), retrying for up to a minute. */
+/** Runs `work`; if it fails, stops what was started before passing the error on. */
+async function orStop(stop: () => Promise<void>, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 async function waitForAnswer(url: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -7,7 +7,7 @@ import { evaluatePreconditions, ifRangeHolds } from './conditional.ts';
 import { contentRange, unsatisfiedRange } from './range/content-range.ts';
 import { multipartLayout, multipartStream, partOverhead } from './multipart.ts';
 import { parseRange, type RangeSpec } from './range/parse.ts';
-import { DEFAULT_RANGE_LIMITS, planRanges, type ByteRange, type RangeLimits, type RangePlan } from './range/plan.ts';
+import { DEFAULT_RANGE_LIMITS, byteLength, planRanges, type ByteRange, type RangeLimits, type RangePlan } from './range/plan.ts';
 import { DEFAULT_RETRY_POLICY, resilient, type RetryPolicy, type UpstreamStats } from './store/resilient.ts';
 import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
 import { openParts } from './upstream.ts';
@@ -92,7 +92,7 @@ async function respond(
   // §13.2.2 step 5: If-Range decides whether Range is honoured at all.
   const range = method === 'GET' ? headers.get('range') : null;
   const specs = range !== null && ifRangeHolds(headers.get('if-range'), meta) ? parseRange(range) : null;
-  const partType = meta.http.contentType ?? 'application/octet-stream';
+  const partType = typeOf(meta);
   const overhead = specs !== null && specs.length > 1 ? partOverhead(meta.size, partType) : 0;
   const plan = planRanges(specs, meta.size, options.limits, overhead);
   record(stats, plan, specs?.length ?? 0, method);
@@ -103,8 +103,8 @@ async function respond(
       return plain(416, 'Range Not Satisfiable', { 'content-range': unsatisfiedRange(meta.size) });
 
     case 'single': {
-      const { start, end } = plan.range;
-      return bytes(meta, plan.range, await store.get(key, meta.etag, { offset: start, length: end - start + 1 }));
+      const span = { offset: plan.range.start, length: byteLength(plan.range) };
+      return bytes(meta, plan.range, await store.get(key, meta.etag, span));
     }
 
     case 'multi': {
@@ -173,8 +173,8 @@ function plainSpec(spec: RangeSpec): boolean {
 
 /** 200 with the whole object, or 206 with one range of it (§15.3.7.1: one range is never multipart). */
 function bytes(meta: ObjectMeta, range: ByteRange | undefined, body: ReadableStream<Uint8Array>): Response {
-  const out = representationHeaders(meta, meta.http.contentType ?? 'application/octet-stream');
-  const length = range ? range.end - range.start + 1 : meta.size;
+  const out = representationHeaders(meta, typeOf(meta));
+  const length = range ? byteLength(range) : meta.size;
   if (range) out.set('content-range', contentRange(range, meta.size));
   out.set('content-length', String(length));
   return new Response(exactLength(body, length), { status: range ? 206 : 200, headers: out, encodeBody: 'manual' } as Init);
@@ -198,6 +198,11 @@ function record(stats: ServeStats, plan: RangePlan, rangesAsked: number, method:
       stats.served = `${plan.parts.length} parts`;
       stats.plannedGets = plan.spans.length;
   }
+}
+
+/** The stored Content-Type, or the generic one for bytes. */
+function typeOf(meta: ObjectMeta): string {
+  return meta.http.contentType ?? 'application/octet-stream';
 }
 
 /** The headers a 200 of this object carries, and so every 206 of it (§15.3.7). */

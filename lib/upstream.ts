@@ -4,7 +4,7 @@
  * each span cut into its parts as it streams by.
  */
 import type { PartSource } from './multipart.ts';
-import type { ByteRange, UpstreamSpan } from './range/plan.ts';
+import { byteLength, type ByteRange, type UpstreamSpan } from './range/plan.ts';
 import type { ObjectStore } from './store/types.ts';
 
 /**
@@ -90,7 +90,7 @@ class UpstreamParts implements PartSource {
   private startGets(): void {
     while (!this.cancelled && this.gets.length < this.spans.length && this.gets.length < this.span + this.concurrency) {
       const s = this.spans[this.gets.length]!;
-      const get = this.store.get(this.key, this.etag, { offset: s.start, length: size(s) });
+      const get = this.store.get(this.key, this.etag, { offset: s.start, length: byteLength(s) });
       // Observed later, in order; until then a failure must not count as unhandled.
       get.catch(() => {});
       this.gets.push(get);
@@ -159,8 +159,4 @@ class SpanSlicer {
     if (done) throw new RangeError(`upstream body ended early, at offset ${this.pos}`);
     return value;
   }
-}
-
-function size(r: ByteRange): number {
-  return r.end - r.start + 1;
 }

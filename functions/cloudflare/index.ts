@@ -33,7 +33,13 @@ function appFor(env: Bindings): Hono | ConfigError {
   let app = apps.get(env);
   if (app === undefined) {
     try {
-      app = createApp({ store: storeFor(env), keyPrefix: readKeyPrefix(env), ...readRangeOptions(env), ...readAccess(env), ...readRetry(env) });
+      app = createApp({
+        store: storeFor(env),
+        keyPrefix: readKeyPrefix(env),
+        ...readRangeOptions(env),
+        ...readAccess(env),
+        ...readRetry(env),
+      });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       app = err;

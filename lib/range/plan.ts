@@ -101,7 +101,7 @@ export function planRanges(
   // Otherwise one part per range, in request order, none merged: clients
   // such as GDAL expect a part for each range they asked for.
   const parts = ranges;
-  const cost = parts.reduce((sum, p) => sum + size(p) + partOverhead, 0);
+  const cost = parts.reduce((sum, p) => sum + byteLength(p) + partOverhead, 0);
   if (cost > length) return { kind: 'full' };
   const spans = planUpstream(parts, length, limits);
   return spans === null ? { kind: 'full' } : { kind: 'multi', parts, spans };
@@ -141,7 +141,7 @@ export function planUpstream(parts: readonly ByteRange[], length: number, limits
       spans.push({ ...p, parts: [p] });
     }
   }
-  let read = spans.reduce((sum, s) => sum + size(s), 0);
+  let read = spans.reduce((sum, s) => sum + byteLength(s), 0);
   while (spans.length > limits.maxUpstreamGets) {
     let best = -1;
     for (let i = 0; i + 1 < spans.length; i++) {
@@ -160,6 +160,7 @@ function join(a: UpstreamSpan, b: UpstreamSpan): UpstreamSpan {
   return { start: a.start, end: b.end, parts: [...a.parts, ...b.parts] };
 }
 
-function size(r: ByteRange): number {
+/** How many bytes an inclusive range holds. */
+export function byteLength(r: ByteRange): number {
   return r.end - r.start + 1;
 }

@@ -3,6 +3,8 @@
  * If-Match-guarded streaming read. Adapters translate, they never decide a
  * status code; their failures are `StoreError`s for the handler to map.
  */
+import type { RangeSpec } from '../range/parse.ts';
+import type { ByteRange } from '../range/plan.ts';
 
 /** What the store knows of an object. */
 export interface ObjectMeta {
@@ -24,14 +26,14 @@ export interface HttpMetadata {
 }
 
 /** A range as the client wrote it (`a-b`, `a-`, `-n`), for a store that resolves it itself. */
-export type RangeRequest = { readonly first: number; readonly last: number } | { readonly suffix: number };
+export type RangeRequest = RangeSpec;
 
 /** What a one-GET read returns: metadata and bytes of the same version. */
 export interface Read {
   readonly meta: ObjectMeta;
   readonly body: ReadableStream<Uint8Array>;
   /** The range the store served, or undefined for the whole object. */
-  readonly range: { readonly start: number; readonly end: number } | undefined;
+  readonly range: ByteRange | undefined;
 }
 
 /** A span of the object: `length` bytes from `offset`. */
