@@ -12,8 +12,19 @@ export class ConfigError extends Error {
 /** Any object of named settings: process.env, or a Worker's env with its bindings. */
 export type Env = object;
 
-/** S3_* settings; S3_ENDPOINT is optional (AWS itself), the rest as noted. */
-export function readS3Settings(env: Env): S3Settings {
+/**
+ * S3_* settings; S3_ENDPOINT is optional (AWS itself), the rest as noted.
+ * With `roleCredentials` (AWS Lambda) the keys are optional: absent, the
+ * execution role's credentials are used.
+ */
+export function readS3Settings(env: Env, { roleCredentials = false } = {}): S3Settings {
+  const key = roleCredentials ? optional(env, 'S3_ACCESS_KEY_ID') : required(env, 'S3_ACCESS_KEY_ID', 'the access key id');
+  const secret = roleCredentials
+    ? optional(env, 'S3_SECRET_ACCESS_KEY')
+    : required(env, 'S3_SECRET_ACCESS_KEY', 'the secret access key');
+  if ((key === undefined) !== (secret === undefined)) {
+    throw new ConfigError('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both or neither');
+  }
   const endpoint = optional(env, 'S3_ENDPOINT');
   if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
     throw new ConfigError(`S3_ENDPOINT is malformed: expected an http(s) URL, got "${endpoint}"`);
@@ -22,8 +33,8 @@ export function readS3Settings(env: Env): S3Settings {
     endpoint,
     region: optional(env, 'S3_REGION') ?? 'us-east-1',
     bucket: required(env, 'S3_BUCKET', 'the bucket name'),
-    accessKeyId: required(env, 'S3_ACCESS_KEY_ID', 'the access key id'),
-    secretAccessKey: required(env, 'S3_SECRET_ACCESS_KEY', 'the secret access key'),
+    accessKeyId: key,
+    secretAccessKey: secret,
     forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE', false),
   };
 }

@@ -3,9 +3,9 @@
  * then the bytes. Framework-free: a Request and a store in, a Response out.
  */
 import { exactLength } from './body.ts';
-import { evaluatePreconditions, ifRangeHolds } from './conditional.ts';
+import { contentTypeOf, decide } from './decide.ts';
 import { contentRange, unsatisfiedRange } from './range/content-range.ts';
-import { multipartLayout, multipartStream, partOverhead } from './multipart.ts';
+import { multipartLayout, multipartStream } from './multipart.ts';
 import { parseRange, type RangeSpec } from './range/parse.ts';
 import { DEFAULT_RANGE_LIMITS, byteLength, planRanges, type ByteRange, type RangeLimits, type RangePlan } from './range/plan.ts';
 import { DEFAULT_RETRY_POLICY, resilient, type RetryPolicy, type UpstreamStats } from './store/resilient.ts';
@@ -83,19 +83,11 @@ async function respond(
   const meta = await store.head(key);
   if (meta === null) return plain(404, 'Not Found');
 
-  // RFC 9110 §13.2.2 steps 1–4.
-  const failed = evaluatePreconditions(method, headers, meta);
-  if (failed === 304) return notModified(meta);
-  if (failed === 412) return plain(412, 'Precondition Failed');
-
-  // §14.2: Range is defined for GET only; HEAD answers as a full GET would.
-  // §13.2.2 step 5: If-Range decides whether Range is honoured at all.
-  const range = method === 'GET' ? headers.get('range') : null;
-  const specs = range !== null && ifRangeHolds(headers.get('if-range'), meta) ? parseRange(range) : null;
-  const partType = typeOf(meta);
-  const overhead = specs !== null && specs.length > 1 ? partOverhead(meta.size, partType) : 0;
-  const plan = planRanges(specs, meta.size, options.limits, overhead);
-  record(stats, plan, specs?.length ?? 0, method);
+  const decision = decide(method, headers, meta, options.limits);
+  if ('failed' in decision) return decision.failed === 304 ? notModified(meta) : plain(412, 'Precondition Failed');
+  const { plan } = decision;
+  const partType = contentTypeOf(meta);
+  record(stats, plan, decision.rangesAsked, method);
 
   switch (plan.kind) {
     case 'unsatisfiable':
@@ -173,7 +165,7 @@ function plainSpec(spec: RangeSpec): boolean {
 
 /** 200 with the whole object, or 206 with one range of it (§15.3.7.1: one range is never multipart). */
 function bytes(meta: ObjectMeta, range: ByteRange | undefined, body: ReadableStream<Uint8Array>): Response {
-  const out = representationHeaders(meta, typeOf(meta));
+  const out = representationHeaders(meta, contentTypeOf(meta));
   const length = range ? byteLength(range) : meta.size;
   if (range) out.set('content-range', contentRange(range, meta.size));
   out.set('content-length', String(length));
@@ -200,11 +192,6 @@ function record(stats: ServeStats, plan: RangePlan, rangesAsked: number, method:
   }
 }
 
-/** The stored Content-Type, or the generic one for bytes. */
-function typeOf(meta: ObjectMeta): string {
-  return meta.http.contentType ?? 'application/octet-stream';
-}
-
 /** The headers a 200 of this object carries, and so every 206 of it (§15.3.7). */
 function representationHeaders(meta: ObjectMeta, contentType: string): Headers {
   const h = new Headers({ 'accept-ranges': 'bytes', etag: meta.etag, 'content-type': contentType });
@@ -218,7 +205,7 @@ function representationHeaders(meta: ObjectMeta, contentType: string): Headers {
 }
 
 /** §15.4.5: a 304 carries the fields a 200 would have for cache updates, no content. */
-function notModified(meta: ObjectMeta): Response {
+export function notModified(meta: ObjectMeta): Response {
   const h = new Headers({ etag: meta.etag });
   if (meta.lastModified) h.set('last-modified', meta.lastModified.toUTCString());
   if (meta.http.cacheControl) h.set('cache-control', meta.http.cacheControl);
@@ -227,7 +214,7 @@ function notModified(meta: ObjectMeta): Response {
 }
 
 /** The store's own error text never reaches the client; it goes to the log. */
-function storeFailure(err: StoreError): Response {
+export function storeFailure(err: StoreError): Response {
   console.error(`edge-ranges: ${err.message}`);
   switch (err.kind) {
     case 'unavailable':

@@ -19,8 +19,9 @@ export interface S3Settings {
   readonly endpoint?: string | undefined;
   readonly region: string;
   readonly bucket: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
+  /** Absent on AWS Lambda: the SDK then takes the execution role's credentials. */
+  readonly accessKeyId?: string | undefined;
+  readonly secretAccessKey?: string | undefined;
   readonly forcePathStyle: boolean;
 }
 
@@ -29,7 +30,10 @@ export function createS3Client(settings: S3Settings): S3Client {
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     region: settings.region,
     forcePathStyle: settings.forcePathStyle,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+    ...(settings.accessKeyId !== undefined &&
+      settings.secretAccessKey !== undefined && {
+        credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+      }),
     // Checksums on every call would buffer or reject ranged bodies on
     // S3-compatible servers (R2 among them) that do not send them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
