@@ -72,6 +72,16 @@ export function readRangeOptions(env: Env): Pick<EdgeRangesOptions, 'limits' | '
 }
 
 /**
+ * readRangeOptions with the defaults of a server (Node, a regional Lambda):
+ * no per-request connection or subrequest cap, so a 16-range answer is
+ * fetched in one round trip and distant parts never share a GET.
+ */
+export function readServerRangeOptions(env: Env): Pick<EdgeRangesOptions, 'limits' | 'concurrency'> {
+  const options = readRangeOptions(env);
+  return { concurrency: 16, ...options, limits: { maxUpstreamGets: 100, ...options.limits } };
+}
+
+/**
  * CORS_ORIGINS: `*` (the default: public objects, readable from any page),
  * a comma-separated list of origins, or `off`.
  * SIGNING_SECRET: when set (at least 16 characters), every URL must be signed.

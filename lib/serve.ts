@@ -99,17 +99,8 @@ async function respond(
       return bytes(meta, plan.range, await store.get(key, meta.etag, span));
     }
 
-    case 'multi': {
-      // §15.3.7.2: the object's type moves into each part; Content-Encoding
-      // would describe the multipart body itself, so it stays out.
-      const layout = multipartLayout(plan.parts, meta.size, partType);
-      const out = representationHeaders(meta, partType);
-      out.set('content-type', layout.contentType);
-      out.set('content-length', String(layout.length));
-      out.delete('content-encoding');
-      const source = await openParts(store, key, meta.etag, plan.spans, options.concurrency);
-      return new Response(multipartStream(layout, source), { status: 206, headers: out });
-    }
+    case 'multi':
+      return multipartResponse(store, key, meta, plan, options.concurrency);
 
     case 'full': {
       if (method !== 'HEAD') return bytes(meta, undefined, await store.get(key, meta.etag));
@@ -118,6 +109,29 @@ async function respond(
       return new Response(null, { status: 200, headers: out });
     }
   }
+}
+
+/**
+ * 206 multipart/byteranges (§14.6): the length is known before any byte is
+ * read; the parts' GETs open as the body is pulled.
+ */
+export async function multipartResponse(
+  store: ObjectStore,
+  key: string,
+  meta: ObjectMeta,
+  plan: Extract<RangePlan, { kind: 'multi' }>,
+  concurrency: number,
+): Promise<Response> {
+  // §15.3.7.2: the object's type moves into each part; Content-Encoding
+  // would describe the multipart body itself, so it stays out.
+  const partType = contentTypeOf(meta);
+  const layout = multipartLayout(plan.parts, meta.size, partType);
+  const out = representationHeaders(meta, partType);
+  out.set('content-type', layout.contentType);
+  out.set('content-length', String(layout.length));
+  out.delete('content-encoding');
+  const source = await openParts(store, key, meta.etag, plan.spans, concurrency);
+  return new Response(multipartStream(layout, source), { status: 206, headers: out });
 }
 
 /** Fields that make a request conditional (§13.1); such requests take the long way. */

@@ -3,12 +3,14 @@
  * The bundler (infra/aws/bundle.ts) replaces `process.env.EDGE_RANGES_CONFIG`
  * with a JSON string literal; tests build an EdgeConfig directly.
  */
+import type { S3Settings } from '../../lib/store/s3.ts';
+
 export interface EdgeConfig {
   /** The bucket the S3 origin reads (viewer-request needs it for HeadObject). */
   readonly bucket: string;
   /** The bucket's region. */
   readonly region: string;
-  /** The origin path of the S3 origin, without slashes: keys live under `${keyPrefix}/`. */
+  /** Prepended to every key, as KEY_PREFIX elsewhere (e.g. `public/`); the S3 origin's origin path must match (`/public`). */
   readonly keyPrefix?: string;
   /** An S3-compatible endpoint (tests: radosgw); absent on AWS. */
   readonly endpoint?: string;
@@ -29,4 +31,16 @@ export function bundledConfig(): EdgeConfig {
   if (typeof config.bucket !== 'string' || config.bucket === '') throw new EdgeConfigError('EDGE_RANGES_CONFIG: bucket is missing');
   if (typeof config.region !== 'string' || config.region === '') throw new EdgeConfigError('EDGE_RANGES_CONFIG: region is missing');
   return config as EdgeConfig;
+}
+
+/** The S3 client settings of a bundled configuration. */
+export function s3Settings(config: EdgeConfig): S3Settings {
+  return {
+    endpoint: config.endpoint,
+    region: config.region,
+    bucket: config.bucket,
+    forcePathStyle: config.forcePathStyle ?? false,
+    accessKeyId: config.credentials?.accessKeyId,
+    secretAccessKey: config.credentials?.secretAccessKey,
+  };
 }

@@ -1,4 +1,16 @@
-// Placeholder: the origin-request handler is being written (issue 4). The bundler and the CDK app use this path.
-export const handler = async (): Promise<never> => {
-  throw new Error('not built yet');
-};
+/** Lambda@Edge origin-request entry; the logic is lib/aws/origin-request.ts. */
+import { handle } from 'hono/lambda-edge';
+import { originRequestApp } from '../../lib/aws/origin-request.ts';
+import { createS3Client, s3Store } from '../../lib/store/s3.ts';
+import { bundledConfig, s3Settings } from './edge-config.ts';
+
+const config = bundledConfig();
+export const handler = handle(
+  originRequestApp({
+    store: s3Store(createS3Client(s3Settings(config)), config.bucket),
+    keyPrefix: config.keyPrefix ?? '',
+    // Origin triggers run in a regional edge cache with no subrequest cap.
+    concurrency: 16,
+    limits: { maxUpstreamGets: 100 },
+  }),
+);

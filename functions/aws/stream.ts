@@ -1,4 +1,34 @@
-// Placeholder: the stream handler is being written (issue 4). The bundler and the CDK app use this path.
-export const handler = async (): Promise<never> => {
-  throw new Error('not built yet');
-};
+/**
+ * AWS Lambda entry with response streaming (Function URL, invoke mode
+ * RESPONSE_STREAM): the full app over S3. Settings as on Node (S3_BUCKET,
+ * S3_REGION, KEY_PREFIX, the Range limits...), plus ORIGIN_SECRET; without
+ * S3 keys the execution role's credentials are used.
+ */
+import { Hono } from 'hono';
+import { streamHandle } from 'hono/aws-lambda';
+import { streamOriginApp } from '../../lib/aws/stream-origin.ts';
+import { ConfigError, readAccess, readKeyPrefix, readRetry, readS3Settings, readServerRangeOptions } from '../../lib/config.ts';
+import { plain } from '../../lib/serve.ts';
+import { createS3Client, s3Store } from '../../lib/store/s3.ts';
+
+function configure(env: NodeJS.ProcessEnv): Hono {
+  try {
+    const s3 = readS3Settings(env, { roleCredentials: true });
+    const secret = env.ORIGIN_SECRET;
+    return streamOriginApp({
+      store: s3Store(createS3Client(s3), s3.bucket),
+      keyPrefix: readKeyPrefix(env),
+      ...readServerRangeOptions(env),
+      ...readAccess(env),
+      ...readRetry(env),
+      ...(secret !== undefined && secret !== '' && { originSecret: secret }),
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // Every request says what is wrong, as on Workers.
+    console.error(`edge-ranges: ${err.message}`);
+    return new Hono().all('*', () => plain(500, `edge-ranges is misconfigured: ${err.message}`));
+  }
+}
+
+export const handler = streamHandle(configure(process.env));

@@ -1,4 +1,10 @@
-// Placeholder: the viewer-request handler is being written (issue 4). The bundler and the CDK app use this path.
-export const handler = async (): Promise<never> => {
-  throw new Error('not built yet');
-};
+/** Lambda@Edge viewer-request entry; the logic is lib/aws/viewer-request.ts. */
+import { handle } from 'hono/lambda-edge';
+import { viewerRequestApp } from '../../lib/aws/viewer-request.ts';
+import { createS3Client, s3Store } from '../../lib/store/s3.ts';
+import { bundledConfig, s3Settings } from './edge-config.ts';
+
+const config = bundledConfig();
+export const handler = handle(
+  viewerRequestApp({ store: s3Store(createS3Client(s3Settings(config)), config.bucket), keyPrefix: config.keyPrefix ?? '' }),
+);

@@ -6,7 +6,7 @@
  */
 import { serve } from '@hono/node-server';
 import { createApp } from '../../lib/app.ts';
-import { ConfigError, readAccess, readKeyPrefix, readListen, readRangeOptions, readRetry, readS3Settings } from '../../lib/config.ts';
+import { ConfigError, readAccess, readKeyPrefix, readListen, readRetry, readServerRangeOptions, readS3Settings } from '../../lib/config.ts';
 import { TitleCaseResponse } from './title-case.ts';
 import { checkBucket, createS3Client, s3Store, type BucketProblem, type S3Settings } from '../../lib/store/s3.ts';
 
@@ -22,9 +22,7 @@ function configure() {
       app: createApp({
         store: s3Store(client, s3.bucket),
         keyPrefix: readKeyPrefix(process.env),
-        // Node has no per-request connection or subrequest cap: fetch a 16-range
-        // answer in one round trip, and never join distant parts into one GET.
-        ...withNodeDefaults(readRangeOptions(process.env)),
+        ...readServerRangeOptions(process.env),
         ...readAccess(process.env),
         ...readRetry(process.env),
       }),
@@ -34,10 +32,6 @@ function configure() {
     console.error(`edge-ranges: ${err.message}`);
     process.exit(1);
   }
-}
-
-function withNodeDefaults(options: ReturnType<typeof readRangeOptions>): ReturnType<typeof readRangeOptions> {
-  return { concurrency: 16, ...options, limits: { maxUpstreamGets: 100, ...options.limits } };
 }
 
 /** One line for a bucket that cannot be read, naming the settings to look at. */

@@ -1,0 +1,102 @@
+/**
+ * Lambda@Edge, viewer-request: decides everything that depends on the
+ * object's current version before CloudFront looks in its cache, so that
+ * what reaches the cache and the origin is already decided.
+ *
+ * - RFC 9110 §13.2.2 preconditions against HeadObject: 304 and 412 are
+ *   answered here (so are 404 and 416, which need no bytes).
+ * - §13.1.5 If-Range: decided here, because it is read-only in
+ *   origin-request. A stale validator drops Range (full 200).
+ * - §14.2 Range: rewritten as absolute, resolved ranges (`bytes=0-99,200-299`)
+ *   or removed, so equal asks share one cache entry.
+ * - The decided fields are removed and `x-ranges-etag` carries the ETag the
+ *   decision was made against: it is in the cache key, so cached bytes are
+ *   per version, and origin-request turns it into If-Match.
+ *
+ * Generated responses here are tiny (the limit is 40 KB).
+ */
+import { Hono } from 'hono';
+import { decide } from '../decide.ts';
+import { objectKey } from '../keys.ts';
+import { DEFAULT_RANGE_LIMITS, type ByteRange, type RangeLimits, type RangePlan } from '../range/plan.ts';
+import { unsatisfiedRange } from '../range/content-range.ts';
+import { notModified, plain, storeFailure } from '../serve.ts';
+import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
+import { StoreError, type ObjectStore } from '../store/types.ts';
+import { ETAG_KEY_HEADER, generated, passOn, setHeader, type EdgeBindings } from './cloudfront.ts';
+
+export interface ViewerRequestOptions {
+  readonly store: ObjectStore;
+  readonly keyPrefix?: string;
+  readonly limits?: Partial<RangeLimits>;
+  /** Viewer triggers time out after 5 s: keep the HEAD's retries well inside it. */
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+/** The fields this function decides; none of them reaches the cache or the origin. */
+const DECIDED = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range'];
+
+const VIEWER_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, attempts: 2, timeoutMs: 1500, budgetMs: 3500 };
+
+export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings: EdgeBindings }> {
+  const limits = { ...DEFAULT_RANGE_LIMITS, ...options.limits };
+  const retry = { ...VIEWER_RETRY, ...options.retry };
+  const app = new Hono<{ Bindings: EdgeBindings }>();
+
+  app.all('*', async (c) => {
+    const { request } = c.env;
+    // Only GET and HEAD have preconditions and ranges to decide (§13.2.1).
+    if (request.method !== 'GET' && request.method !== 'HEAD') return passOn(c);
+
+    const key = objectKey(request.uri, options.keyPrefix ?? '');
+    if ('refused' in key) return generated(plain(400, `Bad Request: ${key.refused}`));
+
+    let meta;
+    try {
+      meta = await resilient(options.store, retry, newUpstreamStats()).head(key.key);
+    } catch (err) {
+      if (err instanceof StoreError) return generated(storeFailure(err));
+      throw err;
+    }
+    if (meta === null) return generated(plain(404, 'Not Found'));
+
+    const decision = decide(request.method, c.req.raw.headers, meta, limits);
+    if ('failed' in decision) {
+      return generated(decision.failed === 304 ? notModified(meta) : plain(412, 'Precondition Failed'));
+    }
+    if (decision.plan.kind === 'unsatisfiable') {
+      // §15.5.17: 416 carries the current length.
+      return generated(plain(416, 'Range Not Satisfiable', { 'content-range': unsatisfiedRange(meta.size) }));
+    }
+
+    for (const name of DECIDED) delete request.headers[name];
+    const range = rangeField(decision.plan);
+    if (range === undefined) delete request.headers['range'];
+    else setHeader(request.headers, 'range', range);
+    setHeader(request.headers, ETAG_KEY_HEADER, meta.etag);
+    return passOn(c);
+  });
+
+  app.onError((err) => {
+    console.error('edge-ranges: unexpected error', err);
+    return generated(plain(500, 'Internal Server Error'));
+  });
+  return app;
+}
+
+/** The Range to pass on for a plan, or undefined for the whole object. */
+function rangeField(plan: Exclude<RangePlan, { kind: 'unsatisfiable' }>): string | undefined {
+  switch (plan.kind) {
+    case 'full':
+      return undefined;
+    case 'single':
+      return bytesField([plan.range]);
+    case 'multi':
+      return bytesField(plan.parts);
+  }
+}
+
+/** §14.1.2: `bytes=first-last,...`, in the order the parts will be sent. */
+export function bytesField(ranges: readonly ByteRange[]): string {
+  return `bytes=${ranges.map((r) => `${r.start}-${r.end}`).join(',')}`;
+}
