@@ -40,7 +40,7 @@ const RUNTIME = lambda.Runtime.NODEJS_22_X;
 export interface DeploySettings {
   /** The bucket to create and serve. */
   readonly bucketName: string;
-  /** Keys are served from under `${keyPrefix}/` (the S3 origin's origin path); empty: the whole bucket. */
+  /** Keys are served from under `${keyPrefix}/`, without slashes at either end; empty: the whole bucket. */
   readonly keyPrefix: string;
   /** The value of x-ranges-origin-secret. */
   readonly originSecret: string;
@@ -66,11 +66,18 @@ export function readSettings(context: (key: string) => unknown): DeploySettings 
   return { bucketName, keyPrefix, originSecret, originSecretDerived: given === undefined };
 }
 
+/**
+ * The prefix as the functions prepend it to keys (KEY_PREFIX, EdgeConfig.keyPrefix: `media/`),
+ * and the S3 origin's origin path that must match it (`/media`), or undefined for none.
+ */
+export function prefixForms(settings: DeploySettings): { keyPrefix: string; originPath: string } | undefined {
+  return settings.keyPrefix === '' ? undefined : { keyPrefix: `${settings.keyPrefix}/`, originPath: `/${settings.keyPrefix}` };
+}
+
 /** What the Lambda@Edge bundles get inlined (they cannot have environment variables). */
 export function edgeConfigFor(settings: DeploySettings): EdgeConfig {
-  return settings.keyPrefix === ''
-    ? { bucket: settings.bucketName, region: REGION }
-    : { bucket: settings.bucketName, region: REGION, keyPrefix: settings.keyPrefix };
+  const prefix = prefixForms(settings);
+  return { bucket: settings.bucketName, region: REGION, ...(prefix && { keyPrefix: prefix.keyPrefix }) };
 }
 
 export interface EdgeRangesStackProps extends StackProps {
@@ -83,6 +90,7 @@ export class EdgeRangesStack extends Stack {
   constructor(scope: Construct, id: string, props: EdgeRangesStackProps) {
     super(scope, id, { ...props, env: { region: REGION, ...(props.env?.account ? { account: props.env.account } : {}) } });
     const { settings, bundles } = props;
+    const prefix = prefixForms(settings);
 
     const bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: settings.bucketName,
@@ -105,7 +113,7 @@ export class EdgeRangesStack extends Stack {
         S3_BUCKET: bucket.bucketName,
         S3_REGION: REGION,
         ORIGIN_SECRET: settings.originSecret,
-        ...(settings.keyPrefix === '' ? {} : { KEY_PREFIX: settings.keyPrefix }),
+        ...(prefix && { KEY_PREFIX: prefix.keyPrefix }),
       },
     });
     bucket.grantRead(streamFn);
@@ -171,7 +179,8 @@ export class EdgeRangesStack extends Stack {
         // (Bucket declares `isWebsite?: boolean | undefined`, IBucket `isWebsite?: boolean`:
         // the cast is only for exactOptionalPropertyTypes.)
         origin: origins.S3BucketOrigin.withOriginAccessControl(bucket as s3.IBucket, {
-          ...(settings.keyPrefix === '' ? {} : { originPath: `/${settings.keyPrefix}` }),
+          // The edge functions read keys under the prefix themselves; what S3 serves must match.
+          ...(prefix && { originPath: prefix.originPath }),
           // Deploy-time values for the origin-request function, which sees the origin's custom headers.
           customHeaders: { [STREAM_ORIGIN_HEADER]: streamDomain, [ORIGIN_SECRET_HEADER]: settings.originSecret },
         }),
