@@ -17,6 +17,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { EdgeConfig } from '../../functions/aws/edge-config.ts';
+// The header names the functions read (x-ranges-etag, x-ranges-stream-origin, x-ranges-origin-secret)
+// and the path the streaming Lambda serves objects under (/stream), from the functions themselves.
+import { ETAG_KEY_HEADER, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER } from '../../lib/aws/cloudfront.ts';
+import { STREAM_PATH } from '../../lib/aws/origin-request.ts';
 import { type BuiltBundle, type BundleName, buildBundles } from './bundle.ts';
 
 /** Lambda@Edge functions must be created here; the bucket and the stack live here too. */
@@ -25,14 +29,8 @@ export const STACK_NAME = 'EdgeRanges';
 /** A valid bucket name for offline synth; deploy with `-c bucketName=…` (names are global). */
 export const PLACEHOLDER_BUCKET = 'edge-ranges-placeholder';
 
-/** Set on the S3 origin: the streaming Lambda's Function URL domain, for the origin-request fallback. */
-export const STREAM_ORIGIN_HEADER = 'x-ranges-stream-origin';
-/** Set on both origins; the streaming Lambda refuses requests without it (env ORIGIN_SECRET). */
-export const ORIGIN_SECRET_HEADER = 'x-ranges-origin-secret';
-/** Added by the viewer-request function: the object's current quoted ETag. */
-export const ETAG_HEADER = 'x-ranges-etag';
-/** The behaviour served by the streaming Lambda directly. */
-export const STREAM_PATH = '/stream/*';
+/** CloudFront's behaviour for the streaming Lambda: the paths it serves objects under. */
+export const STREAM_BEHAVIOUR = `${STREAM_PATH}/*`;
 
 /** Lambda@Edge and the streaming Lambda: nodejs20.x can no longer be created (deprecated 2026-04-30). */
 const RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -151,18 +149,20 @@ export class EdgeRangesStack extends Stack {
       initialPolicy: edgeS3Read,
     });
 
-    // Cached bytes are keyed by the requested range and by the object version the
-    // viewer-request function saw (x-ranges-etag), so an overwritten object is never
-    // served from a stale range. CloudFront accepts Range in a cache policy's header list
-    // (only Connection, Host for S3 origins, Proxy-Authorization, TE and Upgrade are
-    // refused), and CDK passes it through; the generated multipart answers are marked
-    // `Cache-Control: no-store` by the origin-request function besides, so they are
-    // never cached whatever the key. Both headers reach the origin-request function and
-    // the origin because cache-key headers are forwarded. minTtl 0 lets no-store win.
+    // The cache key is Range as viewer-request rewrote it (absolute, resolved ranges, so equal
+    // asks share an entry) plus the object version it decided against (x-ranges-etag). Every
+    // answer that reaches the cache (a 206 from S3, a multipart body generated in origin-request,
+    // a streamed one from the Lambda origin, a fallback 200) is then the answer to exactly that
+    // range set of exactly that version, so caching it is correct and an overwritten object is
+    // never served from a stale entry. Range is used directly: CDK passes it through, and
+    // CloudFront refuses only Connection, Host (S3 origins), Proxy-Authorization, TE and Upgrade
+    // as cache-key headers (checked against the documentation, not a deployment). Cache-key
+    // headers are forwarded, so both reach the origin-request function (which turns the ETag
+    // into If-Match) without an origin request policy. minTtl 0: an origin's no-store wins.
     // No Accept-Encoding in the key and no compression: ranges are of the stored bytes.
     const rangeCache = new cloudfront.CachePolicy(this, 'RangeCachePolicy', {
       comment: 'edge-ranges: Range and the object version (x-ranges-etag) in the cache key',
-      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Range', ETAG_HEADER),
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Range', ETAG_KEY_HEADER),
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       minTtl: Duration.seconds(0),
@@ -197,7 +197,7 @@ export class EdgeRangesStack extends Stack {
       additionalBehaviors: {
         // The streaming Lambda directly: it evaluates Range, If-Range and the preconditions
         // itself, so nothing is cached and every viewer header but Host is forwarded.
-        [STREAM_PATH]: {
+        [STREAM_BEHAVIOUR]: {
           origin: new origins.FunctionUrlOrigin(streamUrl, {
             customHeaders: { [ORIGIN_SECRET_HEADER]: settings.originSecret },
           }),

@@ -13,7 +13,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_NAMES, BUNDLES, type BundleName, type BuiltBundle } from '../../infra/aws/bundle.ts';
-import { type BuiltApp, ETAG_HEADER, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER, buildApp, edgeConfigFor, readSettings } from '../../infra/aws/stack.ts';
+import { type BuiltApp, buildApp, edgeConfigFor, readSettings } from '../../infra/aws/stack.ts';
+import { ETAG_KEY_HEADER, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER } from '../../lib/aws/cloudfront.ts';
 
 const BUCKET = 'edge-ranges-test-bucket';
 const SECRET = 'test-origin-secret';
@@ -134,7 +135,7 @@ describe('synthesized template', () => {
     const [policyId, policy] = policies.find(([id]) => id === target(behaviour.CachePolicyId))!;
     expect(policyId).toBeDefined();
     const key = policy.Properties.CachePolicyConfig;
-    expect(key.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig).toEqual({ HeaderBehavior: 'whitelist', Headers: ['Range', ETAG_HEADER] });
+    expect(key.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig).toEqual({ HeaderBehavior: 'whitelist', Headers: ['Range', ETAG_KEY_HEADER] });
     expect(key.ParametersInCacheKeyAndForwardedToOrigin.EnableAcceptEncodingGzip).toBe(false);
     expect(key.MinTTL).toBe(0); // Cache-Control: no-store on generated multipart answers is honoured
     expect(behaviour.Compress).toBe(false);
