@@ -6,5 +6,9 @@ import { bundledConfig, s3Settings } from './edge-config.ts';
 
 const config = bundledConfig();
 export const handler = handle(
-  viewerRequestApp({ store: s3Store(createS3Client(s3Settings(config)), config.bucket), keyPrefix: config.keyPrefix ?? '' }),
+  viewerRequestApp({
+    store: s3Store(createS3Client(s3Settings(config)), config.bucket),
+    keyPrefix: config.keyPrefix ?? '',
+    ...(config.signingSecret !== undefined && { signingSecret: config.signingSecret }),
+  }),
 );

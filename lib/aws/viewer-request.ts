@@ -21,6 +21,7 @@ import { objectKey } from '../keys.ts';
 import { DEFAULT_RANGE_LIMITS, type ByteRange, type RangeLimits, type RangePlan } from '../range/plan.ts';
 import { unsatisfiedRange } from '../range/content-range.ts';
 import { notModified, plain, storeFailure } from '../serve.ts';
+import { checkSignature, hmacKey } from '../signing.ts';
 import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
 import { ETAG_KEY_HEADER, generated, passOn, setHeader, type EdgeBindings } from './cloudfront.ts';
@@ -31,6 +32,8 @@ export interface ViewerRequestOptions {
   readonly limits?: Partial<RangeLimits>;
   /** Viewer triggers time out after 5 s: keep the HEAD's retries well inside it. */
   readonly retry?: Partial<RetryPolicy>;
+  /** When set, every GET/HEAD must carry a valid signature made with this secret (see lib/signing.ts). */
+  readonly signingSecret?: string;
 }
 
 /** The fields this function decides; none of them reaches the cache or the origin. */
@@ -41,12 +44,18 @@ const VIEWER_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, attempts: 2, timeou
 export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings: EdgeBindings }> {
   const limits = { ...DEFAULT_RANGE_LIMITS, ...options.limits };
   const retry = { ...VIEWER_RETRY, ...options.retry };
+  const signingKey = options.signingSecret === undefined ? undefined : hmacKey(options.signingSecret);
   const app = new Hono<{ Bindings: EdgeBindings }>();
 
   app.all('*', async (c) => {
     const { request } = c.env;
     // Only GET and HEAD have preconditions and ranges to decide (§13.2.1).
     if (request.method !== 'GET' && request.method !== 'HEAD') return passOn(c);
+
+    if (signingKey) {
+      const check = await checkSignature(await signingKey, new URL(c.req.url), Math.floor(Date.now() / 1000));
+      if (!check.ok) return generated(plain(403, `Forbidden: ${check.reason}`));
+    }
 
     const key = objectKey(request.uri, options.keyPrefix ?? '');
     if ('refused' in key) return generated(plain(400, `Bad Request: ${key.refused}`));

@@ -5,10 +5,14 @@
  */
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontEdgeEvent, CloudFrontRequest } from 'hono/lambda-edge';
+import { handle } from 'hono/lambda-edge';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes } from '../../infra/local/bytes.ts';
 import { generatedSize, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER } from '../../lib/aws/cloudfront.ts';
 import { ORIGIN_REQUEST_LIMIT } from '../../lib/aws/origin-request.ts';
+import { viewerRequestApp } from '../../lib/aws/viewer-request.ts';
+import { hmacKey, signPath } from '../../lib/signing.ts';
+import { s3Store } from '../../lib/store/s3.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
 import { originRequestEvent, READ_ONLY, viewerRequestEvent, type EventSpec, type HeaderList } from '../support/cloudfront-events.ts';
 import { boundaryOf, parseMultipart } from '../support/multipart.ts';
@@ -166,6 +170,22 @@ describe('viewer-request', () => {
     const event = viewerRequestEvent({ uri: small, method: 'OPTIONS', headers: [['If-Match', '"x"']] });
     const before = JSON.parse(JSON.stringify(event.Records[0]!.cf.request)) as unknown;
     expect(passedOn(await viewer(event))).toEqual(before);
+  });
+});
+
+describe('viewer-request with signed URLs', () => {
+  const secret = 'a-signing-secret-of-some-length';
+  const now = () => Math.floor(Date.now() / 1000);
+  it.each([
+    { name: 'valid signature', query: async () => signPath(await hmacKey(secret), small, now() + 60), status: undefined },
+    { name: 'no signature', query: async () => '', status: 403 },
+    { name: 'expired', query: async () => signPath(await hmacKey(secret), small, now() - 1), status: 403 },
+    { name: 'signed for another path', query: async () => signPath(await hmacKey(secret), '/other.bin', now() + 60), status: 403 },
+  ])('$name', async ({ query, status }) => {
+    const signed = handle(viewerRequestApp({ store: s3Store(client, settings.bucket), keyPrefix: `${PREFIX}/`, signingSecret: secret }));
+    const result = await signed(viewerRequestEvent({ uri: small, querystring: await query(), headers: [['Range', 'bytes=0-9']] }));
+    if (status === undefined) expect(value(passedOn(result).headers, 'range')).toBe('bytes=0-9');
+    else expect(answered(result).status).toBe(String(status));
   });
 });
 
