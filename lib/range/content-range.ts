@@ -10,3 +10,27 @@ export function contentRange(range: ByteRange, length: number): string {
 export function unsatisfiedRange(length: number): string {
   return `bytes */${length}`;
 }
+
+/** A parsed Content-Range (RFC 9110 §14.4); `length` is undefined for `/*`. */
+export type ParsedContentRange =
+  | { readonly kind: 'range'; readonly range: ByteRange; readonly length: number | undefined }
+  | { readonly kind: 'unsatisfied'; readonly length: number };
+
+/**
+ * Reads `bytes first-last/complete-length`, `bytes first-last/*` or
+ * `bytes *\/complete-length` (§14.4). Null for anything else: another unit,
+ * last < first, last ≥ complete-length, or a number beyond 2^53.
+ */
+export function parseContentRange(value: string | null): ParsedContentRange | null {
+  if (value === null) return null;
+  const m = /^bytes[ \t]+(?:(\d{1,16})-(\d{1,16})|\*)\/(\d{1,16}|\*)$/i.exec(value.trim());
+  if (!m) return null;
+  const length = m[3] === '*' ? undefined : Number(m[3]);
+  if (length !== undefined && !Number.isSafeInteger(length)) return null;
+  if (m[1] === undefined) return length === undefined ? null : { kind: 'unsatisfied', length };
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return null;
+  if (length !== undefined && end >= length) return null;
+  return { kind: 'range', range: { start, end }, length };
+}

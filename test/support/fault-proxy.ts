@@ -3,7 +3,9 @@
  * only). Requests pass through verbatim (SigV4 signs the Host header, which
  * the proxy keeps), unless a rule says otherwise: answer an error status,
  * hold back the first byte, reset the connection mid-body, or end the body
- * early while claiming it is complete. It counts the exchanges still open.
+ * early while claiming it is complete, or pace the body. It counts the
+ * exchanges still open and the body bytes it passed on. In front of the
+ * function or nginx it is also the unreliable link of the download tests.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -11,7 +13,9 @@ export type Fault =
   | { readonly kind: 'status'; readonly status: number }
   | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'reset'; readonly afterBytes: number }
-  | { readonly kind: 'truncate'; readonly afterBytes: number };
+  | { readonly kind: 'truncate'; readonly afterBytes: number }
+  /** Pass the body at most this fast, per response. */
+  | { readonly kind: 'throttle'; readonly bytesPerSecond: number };
 
 export interface Rule {
   readonly method: 'GET' | 'HEAD';
@@ -27,18 +31,27 @@ export interface FaultProxy {
   readonly seen: { GET: number; HEAD: number };
   /** Exchanges whose upstream response has not ended or been torn down. */
   open(): number;
+  /** Response body bytes passed on so far (or since the last resetBytes). */
+  bytes(): number;
+  resetBytes(): void;
+  /** Cuts every connection to the proxy now (a link going down); later requests pass again. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   let open = 0;
+  let bytes = 0;
   let server: Server | undefined = undefined;
   const proxy: FaultProxy & { url: string } = {
     url: '',
     rules: [],
     seen: { GET: 0, HEAD: 0 },
     open: () => open,
+    bytes: () => bytes,
+    resetBytes: () => void (bytes = 0),
+    dropConnections: () => server?.closeAllConnections(),
     close: () =>
       new Promise<void>((resolve) => {
         server?.closeAllConnections();
@@ -79,6 +92,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
             if (fault?.kind === 'reset' || fault?.kind === 'truncate') {
               const room = fault.afterBytes - sent;
               if (room <= chunk.length) {
+                bytes += Math.max(0, room);
                 res.write(chunk.subarray(0, room));
                 if (fault.kind === 'reset') res.socket?.resetAndDestroy();
                 else res.end();
@@ -88,7 +102,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
               }
             }
             sent += chunk.length;
-            if (!res.write(chunk)) {
+            bytes += chunk.length;
+            const more = res.write(chunk);
+            if (fault?.kind === 'throttle') {
+              // Hold the upstream until this chunk's share of time has passed.
+              up.pause();
+              const resume = () => setTimeout(() => up.resume(), (chunk.length / fault.bytesPerSecond) * 1000);
+              if (more) resume();
+              else res.once('drain', resume);
+            } else if (!more) {
               up.pause();
               res.once('drain', () => up.resume());
             }

@@ -1,6 +1,6 @@
 /** Servers the Node suites start: on 127.0.0.1, on a free port, stopped by PID. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -101,4 +101,20 @@ export function run(
     child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Resolves once something accepts connections on 127.0.0.1:port; rejects if the child exits. */
+export async function waitForPort(port: number, child: ChildProcess, output: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited (${child.exitCode}) before listening:\n${output()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms:\n${output()}`);
 }
