@@ -43,7 +43,7 @@ export interface AppOptions extends EdgeRangesOptions {
   readonly corsOrigins?: '*' | readonly string[];
 }
 
-const ALLOW = 'GET, HEAD, OPTIONS';
+export const ALLOW = 'GET, HEAD, OPTIONS';
 
 /**
  * Serves objects of a bucket with Range, multipart and conditional request
@@ -97,27 +97,36 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
   };
 }
 
+/** Response fields scripts may read (also the CDK stack's response headers policy). */
+export const CORS_EXPOSED = ['Content-Range', 'Accept-Ranges', 'Content-Length', 'ETag', 'Last-Modified', 'Server-Timing'];
+
+/**
+ * CORS for reading objects from scripts on other origins: the preflight
+ * allows Range and the conditional fields, responses expose what players and
+ * downloaders read. Also used by the Lambda@Edge viewer-request function.
+ */
+export function corsFor(origins: '*' | readonly string[]): MiddlewareHandler[] {
+  return [
+    // The CORS middleware answers every OPTIONS itself; keep §9.3.7's Allow on it.
+    async (c, next) => {
+      await next();
+      if (c.req.method === 'OPTIONS') c.res.headers.set('allow', ALLOW);
+    },
+    cors({
+      origin: origins === '*' ? '*' : [...origins],
+      allowMethods: ['GET', 'HEAD', 'OPTIONS'],
+      // Range with several ranges is not CORS-safelisted: the preflight must allow it.
+      allowHeaders: ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'],
+      exposeHeaders: CORS_EXPOSED,
+      maxAge: 86400,
+    }),
+  ];
+}
+
 /** A complete app: every path is an object key. */
 export function createApp(options: AppOptions): Hono {
   const app = new Hono();
-  if (options.corsOrigins !== undefined) {
-    // The CORS middleware answers every OPTIONS itself; keep §9.3.7's Allow on it.
-    app.use('*', async (c, next) => {
-      await next();
-      if (c.req.method === 'OPTIONS') c.res.headers.set('allow', ALLOW);
-    });
-    app.use(
-      '*',
-      cors({
-        origin: options.corsOrigins === '*' ? '*' : [...options.corsOrigins],
-        allowMethods: ['GET', 'HEAD', 'OPTIONS'],
-        // Range with several ranges is not CORS-safelisted: the preflight must allow it.
-        allowHeaders: ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'],
-        exposeHeaders: ['Content-Range', 'Accept-Ranges', 'Content-Length', 'ETag', 'Last-Modified', 'Server-Timing'],
-        maxAge: 86400,
-      }),
-    );
-  }
+  if (options.corsOrigins !== undefined) app.use('*', ...corsFor(options.corsOrigins));
   app.all('*', edgeRanges(options));
   // Anything thrown past the handler is our bug, not the client's: log it
   // and say so briefly, never with internals.

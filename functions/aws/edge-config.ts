@@ -15,6 +15,8 @@ export interface EdgeConfig {
   /** An S3-compatible endpoint (tests: radosgw); absent on AWS. */
   readonly endpoint?: string;
   readonly forcePathStyle?: boolean;
+  /** Origins allowed to read objects from scripts: '*' (the default, as CORS_ORIGINS elsewhere), a list, or 'off'. */
+  readonly corsOrigins?: '*' | 'off' | readonly string[];
   /** When set, URLs must be signed (`?expires=&signature=`, see lib/signing.ts); checked in viewer-request. */
   readonly signingSecret?: string;
   /** Static credentials (tests); absent on AWS, where the execution role's are used. */

@@ -9,6 +9,7 @@ export const handler = handle(
   viewerRequestApp({
     store: s3Store(createS3Client(s3Settings(config)), config.bucket),
     keyPrefix: config.keyPrefix ?? '',
+    ...(config.corsOrigins !== 'off' && { corsOrigins: config.corsOrigins ?? '*' }),
     ...(config.signingSecret !== undefined && { signingSecret: config.signingSecret }),
   }),
 );

@@ -4,7 +4,7 @@
  * must keep.
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html
  */
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Callback, CloudFrontConfig, CloudFrontEdgeEvent, CloudFrontRequest } from 'hono/lambda-edge';
 
 export type { CloudFrontRequest };
@@ -54,6 +54,13 @@ export function generated(res: Response): Response {
   return new Response(res.body, { status: res.status, headers });
 }
 
+/** `generated` for every response of an app, whichever handler or middleware made it. */
+export const generatedResponses: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.res.headers.delete('content-length');
+  c.res.headers.delete('transfer-encoding');
+};
+
 /**
  * Bytes a generated response occupies against CloudFront's limit: the
  * headers as written, plus the body as the adapter sends it — base64 for
@@ -65,11 +72,4 @@ export function generatedSize(headers: Headers, bodyLength: number): number {
     size += name.length + value.length + 4;
   });
   return size + 4 * Math.ceil(bodyLength / 3);
-}
-
-/** A Headers object from a CloudFront header map (every value of every field). */
-export function toHeaders(headers: CloudFrontHeaders): Headers {
-  const out = new Headers();
-  for (const [name, values] of Object.entries(headers)) for (const { value } of values) out.append(name, value);
-  return out;
 }

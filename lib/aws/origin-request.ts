@@ -33,6 +33,7 @@ import {
   ORIGIN_SECRET_HEADER,
   STREAM_ORIGIN_HEADER,
   generated,
+  generatedResponses,
   generatedSize,
   header,
   passOn,
@@ -64,6 +65,7 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
   const maxBytes = options.maxGeneratedBytes ?? ORIGIN_REQUEST_LIMIT;
   const app = new Hono<{ Bindings: EdgeBindings }>();
 
+  app.use('*', generatedResponses);
   app.all('*', async (c) => {
     const { request } = c.env;
     const etag = header(request.headers, ETAG_KEY_HEADER);
@@ -74,7 +76,7 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
     if (specs === null || specs.length < 2) return passOn(c);
 
     const key = objectKey(request.uri, options.keyPrefix ?? '');
-    if ('refused' in key) return generated(plain(400, `Bad Request: ${key.refused}`));
+    if ('refused' in key) return plain(400, `Bad Request: ${key.refused}`);
     const store = resilient(options.store, retry, newUpstreamStats());
     try {
       const meta = await store.head(key.key);
@@ -82,7 +84,7 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
       const asked = new Headers(c.req.raw.headers);
       if (etag !== undefined) asked.set('if-match', etag);
       const decision = decide('GET', asked, meta, limits);
-      if ('failed' in decision) return generated(plain(412, 'Precondition Failed'));
+      if ('failed' in decision) return plain(412, 'Precondition Failed');
       const { plan } = decision;
       if (plan.kind === 'full') delete request.headers['range'];
       if (plan.kind === 'single') setHeader(request.headers, 'range', bytesField([plan.range]));
@@ -91,12 +93,11 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
       const bodyLength = multipartLayout(plan.parts, meta.size, contentTypeOf(meta)).length;
       if (generatedSize(new Headers(), bodyLength) + HEADER_ALLOWANCE > maxBytes) return fallback(c, request);
 
-      const res = generated(await multipartResponse(store, key.key, meta, plan, options.concurrency ?? 6));
+      const res = await multipartResponse(store, key.key, meta, plan, options.concurrency ?? 6);
       // Buffered: Lambda@Edge returns a generated body whole (see above).
-      const body = await res.arrayBuffer();
-      return new Response(body, { status: res.status, headers: res.headers });
+      return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
     } catch (err) {
-      if (err instanceof StoreError) return generated(storeFailure(err));
+      if (err instanceof StoreError) return storeFailure(err);
       throw err;
     }
   });

@@ -16,6 +16,7 @@
  * Generated responses here are tiny (the limit is 40 KB).
  */
 import { Hono } from 'hono';
+import { ALLOW, corsFor } from '../app.ts';
 import { decide } from '../decide.ts';
 import { objectKey } from '../keys.ts';
 import { DEFAULT_RANGE_LIMITS, type ByteRange, type RangeLimits, type RangePlan } from '../range/plan.ts';
@@ -24,7 +25,7 @@ import { notModified, plain, storeFailure } from '../serve.ts';
 import { checkSignature, hmacKey } from '../signing.ts';
 import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
-import { ETAG_KEY_HEADER, generated, passOn, setHeader, type EdgeBindings } from './cloudfront.ts';
+import { ETAG_KEY_HEADER, generated, generatedResponses, passOn, setHeader, type EdgeBindings } from './cloudfront.ts';
 
 export interface ViewerRequestOptions {
   readonly store: ObjectStore;
@@ -32,6 +33,8 @@ export interface ViewerRequestOptions {
   readonly limits?: Partial<RangeLimits>;
   /** Viewer triggers time out after 5 s: keep the HEAD's retries well inside it. */
   readonly retry?: Partial<RetryPolicy>;
+  /** Origins allowed to read objects from scripts (CORS preflight answered here); absent for none. */
+  readonly corsOrigins?: '*' | readonly string[];
   /** When set, every GET/HEAD must carry a valid signature made with this secret (see lib/signing.ts). */
   readonly signingSecret?: string;
 }
@@ -47,35 +50,39 @@ export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings
   const signingKey = options.signingSecret === undefined ? undefined : hmacKey(options.signingSecret);
   const app = new Hono<{ Bindings: EdgeBindings }>();
 
+  app.use('*', generatedResponses);
+  if (options.corsOrigins !== undefined) app.use('*', ...corsFor(options.corsOrigins));
+
   app.all('*', async (c) => {
     const { request } = c.env;
-    // Only GET and HEAD have preconditions and ranges to decide (§13.2.1).
-    if (request.method !== 'GET' && request.method !== 'HEAD') return passOn(c);
+    // RFC 9110 §9.3.7 / §15.5.6: say what is allowed, and refuse the rest with 405 + Allow.
+    if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: ALLOW } });
+    if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, 'Method Not Allowed', { allow: ALLOW });
 
     if (signingKey) {
       const check = await checkSignature(await signingKey, new URL(c.req.url), Math.floor(Date.now() / 1000));
-      if (!check.ok) return generated(plain(403, `Forbidden: ${check.reason}`));
+      if (!check.ok) return plain(403, `Forbidden: ${check.reason}`);
     }
 
     const key = objectKey(request.uri, options.keyPrefix ?? '');
-    if ('refused' in key) return generated(plain(400, `Bad Request: ${key.refused}`));
+    if ('refused' in key) return plain(400, `Bad Request: ${key.refused}`);
 
     let meta;
     try {
       meta = await resilient(options.store, retry, newUpstreamStats()).head(key.key);
     } catch (err) {
-      if (err instanceof StoreError) return generated(storeFailure(err));
+      if (err instanceof StoreError) return storeFailure(err);
       throw err;
     }
-    if (meta === null) return generated(plain(404, 'Not Found'));
+    if (meta === null) return plain(404, 'Not Found');
 
     const decision = decide(request.method, c.req.raw.headers, meta, limits);
     if ('failed' in decision) {
-      return generated(decision.failed === 304 ? notModified(meta) : plain(412, 'Precondition Failed'));
+      return decision.failed === 304 ? notModified(meta) : plain(412, 'Precondition Failed');
     }
     if (decision.plan.kind === 'unsatisfiable') {
       // §15.5.17: 416 carries the current length.
-      return generated(plain(416, 'Range Not Satisfiable', { 'content-range': unsatisfiedRange(meta.size) }));
+      return plain(416, 'Range Not Satisfiable', { 'content-range': unsatisfiedRange(meta.size) });
     }
 
     for (const name of DECIDED) delete request.headers[name];

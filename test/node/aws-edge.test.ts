@@ -166,10 +166,22 @@ describe('viewer-request', () => {
     expect(out.headers['x-ranges-etag']).toEqual([{ key: 'x-ranges-etag', value: etag }]);
   });
 
-  it('passes methods other than GET and HEAD on untouched', async () => {
-    const event = viewerRequestEvent({ uri: small, method: 'OPTIONS', headers: [['If-Match', '"x"']] });
-    const before = JSON.parse(JSON.stringify(event.Records[0]!.cf.request)) as unknown;
-    expect(passedOn(await viewer(event))).toEqual(before);
+  it.each([
+    { name: 'OPTIONS: 204 with Allow', method: 'OPTIONS', headers: [] as HeaderList, status: '204', fields: { allow: 'GET, HEAD, OPTIONS' } },
+    {
+      name: 'CORS preflight for a multi-range read: allowed',
+      method: 'OPTIONS',
+      headers: [['Origin', 'https://player.example'], ['Access-Control-Request-Method', 'GET'], ['Access-Control-Request-Headers', 'range']] as HeaderList,
+      status: '204',
+      fields: { 'access-control-allow-origin': '*', allow: 'GET, HEAD, OPTIONS' },
+    },
+    { name: 'POST: 405 with Allow', method: 'POST', headers: [] as HeaderList, status: '405', fields: { allow: 'GET, HEAD, OPTIONS' } },
+  ])('$name', async ({ method, headers, status, fields }) => {
+    const res = answered(await viewer(viewerRequestEvent({ uri: small, method, headers })));
+    expect(res.status).toBe(status);
+    for (const [name, v] of Object.entries(fields)) expect(value(res.headers, name)).toBe(v);
+    if (headers.length > 0) expect(value(res.headers, 'access-control-allow-headers')).toMatch(/Range/);
+    expectValidGenerated(res, 40_000);
   });
 });
 
