@@ -44,43 +44,34 @@ function event(eventType: string, request: CloudFrontRequest): CloudFrontEdgeEve
   };
 }
 
-export function viewerRequestEvent(spec: EventSpec): CloudFrontEdgeEvent {
-  return event('viewer-request', {
+/** The request as CloudFront hands it over: the spec's fields after the ones CloudFront itself sends. */
+function request(spec: EventSpec, sent: HeaderList): CloudFrontRequest {
+  return {
     clientIp: '203.0.113.178',
     method: spec.method ?? 'GET',
     uri: spec.uri,
     querystring: spec.querystring ?? '',
-    headers: headerMap([
-      ['Host', DISTRIBUTION],
-      ['User-Agent', 'curl/8.4.0'],
-      ['Accept', '*/*'],
-      ...(spec.headers ?? []),
-    ]),
-  });
+    headers: headerMap([...sent, ...(spec.headers ?? [])]),
+  };
+}
+
+export function viewerRequestEvent(spec: EventSpec): CloudFrontEdgeEvent {
+  return event('viewer-request', request(spec, [['Host', DISTRIBUTION], ['User-Agent', 'curl/8.4.0'], ['Accept', '*/*']]));
 }
 
 export function originRequestEvent(spec: EventSpec, bucket: string): CloudFrontEdgeEvent {
+  const domainName = `${bucket}.s3.us-east-1.amazonaws.com`;
+  const sent: HeaderList = [
+    ['Host', domainName],
+    ['User-Agent', 'Amazon CloudFront'],
+    ['Via', '2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)'],
+    ['X-Forwarded-For', '203.0.113.178'],
+    ['Accept-Encoding', 'gzip'],
+  ];
   return event('origin-request', {
-    clientIp: '203.0.113.178',
-    method: spec.method ?? 'GET',
-    uri: spec.uri,
-    querystring: spec.querystring ?? '',
-    headers: headerMap([
-      ['Host', `${bucket}.s3.us-east-1.amazonaws.com`],
-      ['User-Agent', 'Amazon CloudFront'],
-      ['Via', '2.0 2afae0d44e2540f472c0635ab62c232b.cloudfront.net (CloudFront)'],
-      ['X-Forwarded-For', '203.0.113.178'],
-      ['Accept-Encoding', 'gzip'],
-      ...(spec.headers ?? []),
-    ]),
+    ...request(spec, sent),
     origin: {
-      s3: {
-        authMethod: 'none',
-        customHeaders: headerMap(spec.originHeaders ?? []),
-        domainName: `${bucket}.s3.us-east-1.amazonaws.com`,
-        path: '',
-        region: 'us-east-1',
-      },
+      s3: { authMethod: 'none', customHeaders: headerMap(spec.originHeaders ?? []), domainName, path: '', region: 'us-east-1' },
     },
   });
 }
