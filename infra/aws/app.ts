@@ -2,15 +2,16 @@
  * The CDK app. Two ways in:
  *
  * - `npm run infra:synth [-- -c bucketName=… -c keyPrefix=… -c originSecret=…]`: builds the
- *   Lambda packages (infra/aws/build), synthesizes to infra/aws/cdk.out and prints each
- *   stack's template (JSON) to stdout. Offline: no AWS account, no credentials, no network
- *   (no lookups; the CDK CLI, which checks versions and notices, is not involved).
+ *   Lambda packages (infra/aws/build), synthesizes to infra/aws/cdk.out (failing on any finding
+ *   of the CloudFormation validator, see STRICT_VALIDATION) and prints each stack's template
+ *   (JSON) to stdout, its name and path to stderr. Offline: no AWS account, no credentials, no
+ *   network (no lookups; the CDK CLI, which checks versions and notices, is not involved).
  * - `npm run infra:deploy -- -c bucketName=…`: the aws-cdk CLI runs this file (infra/aws/cdk.json)
- *   with CDK_OUTDIR and the context in its environment; nothing is printed then.
+ *   with CDK_OUTDIR and the context in its environment; no template is printed then.
  */
 import { join } from 'node:path';
 import { ROOT } from './bundle.ts';
-import { buildApp } from './stack.ts';
+import { PLACEHOLDER_BUCKET, buildApp } from './stack.ts';
 
 const DEFAULT_OUTDIR = join(ROOT, 'infra', 'aws', 'cdk.out');
 
@@ -35,20 +36,15 @@ const { app, settings } = await buildApp({
 });
 const assembly = app.synth();
 
-if (settings.bucketName === 'edge-ranges-placeholder' || settings.originSecretDerived) {
-  console.error(
-    'infra/aws: ' +
-      [
-        settings.bucketName === 'edge-ranges-placeholder' ? 'placeholder bucket name (deploy with -c bucketName=<globally unique name>)' : '',
-        settings.originSecretDerived ? 'origin secret derived from the bucket name (pass -c originSecret=$(openssl rand -hex 32))' : '',
-      ]
-        .filter(Boolean)
-        .join('; '),
-  );
-}
+const caveats = [
+  settings.bucketName === PLACEHOLDER_BUCKET ? 'placeholder bucket name (deploy with -c bucketName=<globally unique name>)' : undefined,
+  settings.originSecretDerived ? 'origin secret derived from the bucket name (pass -c originSecret=$(openssl rand -hex 32))' : undefined,
+].filter((c) => c !== undefined);
+if (caveats.length > 0) console.error(`infra/aws: ${caveats.join('; ')}`);
 if (!underCli) {
   for (const stack of assembly.stacks) {
-    console.log(`# ${stack.stackName} (${stack.environment.region}) ${stack.templateFullPath}`);
+    // The name to stderr: with one stack, stdout is exactly its template (`| jq` works).
+    console.error(`infra/aws: ${stack.stackName} (${stack.environment.region}): ${stack.templateFullPath}`);
     console.log(JSON.stringify(stack.template, null, 2));
   }
 }

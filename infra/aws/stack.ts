@@ -233,8 +233,18 @@ export interface BuiltApp {
 }
 
 /** Builds the Lambda packages for the settings in context, then the app and its stack (not yet synthesized). */
+/**
+ * aws-cdk-lib checks every template at synth with AWS's offline CloudFormation validator
+ * (@aws/cloudformation-validate: resource schemas and rules) but by default only warns.
+ * These make any finding, error or warning, fail the synth, so `npm test` catches it.
+ */
+export const STRICT_VALIDATION: Readonly<Record<string, boolean>> = {
+  '@aws-cdk/core:validateAgainstDefaultRules': true,
+  '@aws-cdk/core:strictCfnValidateErrors': true,
+};
+
 export async function buildApp(options: BuildAppOptions): Promise<BuiltApp> {
-  const app = new App({ outdir: options.outdir, ...(options.context ? { context: options.context } : {}) });
+  const app = new App({ outdir: options.outdir, context: { ...STRICT_VALIDATION, ...options.context } });
   const settings = readSettings((key) => app.node.tryGetContext(key));
   const bundles = await buildBundles({
     edgeConfig: edgeConfigFor(settings),

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,19 @@ describe('synthesized template', () => {
   it(`synthesizes, bundles included, in under ${SYNTH_BUDGET_MS / 1000} s`, () => {
     expect(synthMs).toBeLessThan(SYNTH_BUDGET_MS);
   });
+
+  it('passes the CloudFormation validator aws-cdk-lib runs at synth, with no finding', () => {
+    // A finding fails the synth already (STRICT_VALIDATION); the report says the check ran clean.
+    const report = JSON.parse(readFileSync(join(tmp, 'cdk.out', 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports.flatMap((r: { violations: unknown[] }) => r.violations)).toEqual([]);
+  });
+
+  it('fails the synth on a finding (so npm test does)', async () => {
+    const broken = await buildApp({ outdir: join(tmp, 'broken.out'), buildDir: join(tmp, 'broken.build') });
+    const policy = broken.stack.node.findAll().find((c) => c instanceof CfnResource && c.cfnResourceType === 'AWS::CloudFront::CachePolicy');
+    (policy as CfnResource).addPropertyOverride('CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.HeaderBehavior', 'everything');
+    expect(() => broken.app.synth()).toThrow(/HeaderBehavior: 'everything' does not match/);
+  }, 60_000);
 
   it('is one stack in us-east-1: the edge functions are built in it, not in a cross-region stack', () => {
     expect(built.stack.region).toBe('us-east-1');
