@@ -115,6 +115,7 @@ function headline(results: Results): Record<string, number> {
     'f node wire/full 200': pick('f', 'node entry', 'bytes on the wire'),
     'g workerd CPU ms (a)': pick('g', 'workerd ×2 (workers entry)', 'CPU per request, (a)', false),
     'g workerd CPU ms (c)': pick('g', 'workerd ×2 (workers entry)', 'CPU per request, (c)', false),
+    'h edge-ranges get/aria2c MB/s': pick('h', 'edge-ranges get -c 8', 'MB/s ('),
   };
 }
 
@@ -127,6 +128,7 @@ const WHY: Record<string, string> = {
   b: 'Why: see "b: Node RSS growth" in METHODS.md.',
   d: 'Why: the depth is exact; the latency bound is noisy on this machine (see the spread below and METHODS.md).',
   e: 'Why: see "e: 1 and 16 ranges" in METHODS.md.',
+  h: 'Why: see "h: the download client" in METHODS.md.',
   g: 'Why: local R2 is simulated in JavaScript, in the same workerd process and partly in the Worker\'s own isolate; see "g: not shown to be met" in METHODS.md.',
 };
 
@@ -169,7 +171,7 @@ compare figures **within one run** (the ratio column), and see the spread over r
 
 ${table}
 
-## Targets (issue 6)
+## Targets (issues 6 and 8)
 
 ${checks}
 ${results.notes.length ? `\nNotes from this run:\n${results.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}

@@ -2,11 +2,13 @@
  * `npm run bench [-- --quick]`: starts radosgw, nginx, the Node entry (twice:
  * once straight to the store, once through the delay proxy) and the Workers
  * entry, checks that each answers correctly, runs scenarios a–g of issue 6
- * against all of them, prints the table and rewrites bench/RESULTS.md.
+ * against all of them and h of issue 8 (the download client against a
+ * rate-limited nginx), prints the table and rewrites bench/RESULTS.md.
  * Whatever happens (an error, Ctrl-C), everything started is stopped by PID.
  */
 import { join } from 'node:path';
 import { ROOT } from '../test/support/processes.ts';
+import { DOWNLOAD, scenarioH } from './download.ts';
 import { BIG, HUGE, ensureFile, putR2Once, putS3 } from './objects.ts';
 import { commOf } from './procs.ts';
 import { startDelayProxy } from './proxy.ts';
@@ -75,6 +77,7 @@ try {
   storeUp.catch(() => {}); // awaited below (and by stopAll)
   log('writing objects (once) ...');
   const bigFile = await ensureFile(DATA, BIG);
+  const downloadFile = await ensureFile(DATA, DOWNLOAD);
   // The 1 GiB object takes ~25 s to upload: --quick computes f's reference instead (see scenarioF).
   const hugeFile = quick ? undefined : await ensureFile(DATA, HUGE);
   const store = await storeUp;
@@ -124,6 +127,8 @@ try {
   await scenarioF(setup, results);
   log('g: CPU per request ...');
   await scenarioG(setup, results);
+  log('h: segmented download from a rate-limited nginx ...');
+  await scenarioH(quick, DATA, downloadFile, results);
 
   // The PIDs measured must still be the processes found at start.
   if (workers.cpuPids.some((pid) => commOf(pid) !== 'workerd')) {

@@ -5,6 +5,7 @@
  */
 import { openSync, readSync, closeSync } from 'node:fs';
 import rangeParser from 'range-parser';
+import { rangeHeader } from '../lib/client/segments.ts';
 import { parseRange } from '../lib/range/parse.ts';
 import { resolveRanges } from '../lib/range/plan.ts';
 import { agent, get, load, percentile, type Reply } from './http.ts';
@@ -82,10 +83,6 @@ export function sparse32(object: BenchObject): { start: number; end: number }[] 
     const start = i * (object.size / 32) + 777;
     return { start, end: start + 16 * KiB - 1 };
   });
-}
-
-function rangeHeader(ranges: readonly { start: number; end: number }[]): string {
-  return `bytes=${ranges.map((r) => `${r.start}-${r.end}`).join(',')}`;
 }
 
 function fileSlice(dataDir: string, object: BenchObject, start: number, length: number): Buffer {
