@@ -20,6 +20,7 @@ import { type BuiltApp, buildApp, edgeConfigFor, readSettings } from '../../infr
 import { ETAG_KEY_HEADER, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER } from '../../lib/aws/cloudfront.ts';
 import { type S3Settings, createS3Client } from '../../lib/store/s3.ts';
 import { originRequestEvent, viewerRequestEvent } from '../support/cloudfront-events.ts';
+import { functionUrlEvent } from '../support/lambda-stream.ts';
 import { boundaryOf, parseMultipart } from '../support/multipart.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
@@ -231,10 +232,11 @@ describe('synthesized template', () => {
 
 /**
  * The packages themselves (CommonJS, config inlined by esbuild), not the TypeScript the other
- * AWS suites import: built for radosgw and invoked in a fresh Node with CloudFront events, so a
- * bundling fault (a define that did not apply, an SDK module esbuild broke) shows here.
+ * AWS suites import: built for radosgw and invoked in a fresh Node with CloudFront and Function
+ * URL events, so a bundling fault (a define that did not apply, an SDK module esbuild broke)
+ * shows here.
  */
-describe.skipIf(!process.env.S3_ENDPOINT)('the built edge packages, invoked with CloudFront events (radosgw)', () => {
+describe.skipIf(!process.env.S3_ENDPOINT)('the built packages, invoked as Lambda invokes them (radosgw)', () => {
   const KEY_PREFIX = 'aws-infra/';
   const BYTES = pseudoRandomBytes(20_000, 4);
   let s3: S3Settings;
@@ -276,6 +278,36 @@ describe.skipIf(!process.env.S3_ENDPOINT)('the built edge packages, invoked with
 
   it('viewer-request: a missing key is answered 404 without reaching the cache', () => {
     expect(invoke('viewer-request', viewerRequestEvent({ uri: '/missing.bin' })).status).toBe('404');
+  });
+
+  /**
+   * The streaming package under a stand-in for the runtime's `awslambda` (as test/support/lambda-stream.ts):
+   * its settings from the environment the stack sets; what it wrote, split into prelude and body.
+   */
+  function invokeStream(event: object): { statusCode: number; headers: Record<string, string>; body: Buffer } {
+    const script = `
+      const { PassThrough } = require('node:stream');
+      console.log = console.error; // the request log line; stdout carries the response
+      globalThis.awslambda = { streamifyResponse: (h) => h, HttpResponseStream: { from(s, prelude) { s.write(JSON.stringify(prelude)); s.write(Buffer.alloc(8)); return s; } } };
+      const { handler } = require(${JSON.stringify(join(dirs.stream.dir, 'index.js'))});
+      const out = new PassThrough(), chunks = [];
+      out.on('data', (c) => chunks.push(c)).on('end', () => process.stdout.write(Buffer.concat(chunks).toString('base64')));
+      handler(JSON.parse(process.argv[1]), out, {});`;
+    const env = { ...process.env, KEY_PREFIX, ORIGIN_SECRET: SECRET };
+    const all = Buffer.from(execFileSync(process.execPath, ['-e', script, JSON.stringify(event)], { encoding: 'utf8', env, stdio: 'pipe' }), 'base64');
+    const split = all.indexOf(Buffer.alloc(8));
+    return { ...JSON.parse(all.subarray(0, split).toString()), body: all.subarray(split + 8) };
+  }
+
+  it('stream: /stream/<key> with the origin secret, two ranges streamed as multipart, byte for byte', () => {
+    const res = invokeStream(functionUrlEvent('/stream/object.bin', { range: 'bytes=19900-19999,0-9', [ORIGIN_SECRET_HEADER]: SECRET }));
+    expect(res.statusCode).toBe(206);
+    const parts = parseMultipart(res.body, boundaryOf(res.headers['content-type'] ?? null));
+    expect(parts.map((p) => Buffer.from(p.body))).toEqual([Buffer.from(BYTES.subarray(19900)), Buffer.from(BYTES.subarray(0, 10))]);
+  });
+
+  it('stream: without the origin secret, 403', () => {
+    expect(invokeStream(functionUrlEvent('/stream/object.bin', {})).statusCode).toBe(403);
   });
 
   it('origin-request: two ranges answered with a generated multipart body, byte for byte', () => {
