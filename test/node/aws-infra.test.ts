@@ -1,9 +1,10 @@
 /**
  * The AWS deployment, offline: the three Lambda packages as esbuild builds them
- * (each under its trigger's package limit, each loading and exporting `handler`),
- * and the CDK app synthesized to a template that says what the issue asks for:
- * Lambda@Edge functions in us-east-1 on viewer-request and origin-request, the
- * streaming Function URL as a second origin, cache keys that keep ranges apart.
+ * (each under its trigger's package limit, each loading and exporting `handler`,
+ * and, with radosgw up, each invoked as Lambda would invoke it), and the CDK app
+ * synthesized to a template that says what the issue asks for: Lambda@Edge
+ * functions in us-east-1 on viewer-request and origin-request, the streaming
+ * Function URL as a second origin, cache keys that keep ranges apart.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
