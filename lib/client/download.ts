@@ -37,7 +37,11 @@ export interface DownloadOptions {
   readonly connections?: number;
   /** Largest segment (default: the missing bytes divided by the connections). */
   readonly segmentSize?: number;
-  /** An idle connection splits a running segment only if at least twice this is left of it (default 1 MiB). */
+  /**
+   * An idle connection splits a running segment only if at least twice this
+   * is left of it (default 256 KiB): small enough that connections finish
+   * within a fraction of a second of each other, large enough to be worth a request.
+   */
   readonly minSplit?: number;
   /** Holes up to this size are fetched together in multi-range requests (default 1 MiB). */
   readonly smallHole?: number;
@@ -111,7 +115,7 @@ export class Downloader {
   constructor(options: DownloadOptions) {
     this.#o = {
       connections: 4,
-      minSplit: MiB,
+      minSplit: MiB / 4,
       smallHole: MiB,
       maxRangesPerRequest: 64,
       maxRestarts: 3,
