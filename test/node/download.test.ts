@@ -198,8 +198,9 @@ describe('faults', () => {
     await exited;
     expect(first.signalCode).toBe('SIGKILL');
 
+    // The same slow link: unthrottled on localhost, a connection cut when its segment is split
+    // would have megabytes in socket buffers that the proxy counts but the client never reads.
     slow.resetBytes();
-    slow.rules = [];
     const again = await run(process.execPath, args);
     expect(again.code, again.stderr).toBe(0);
     const done = JSON.parse(again.stdout.trim().split('\n').pop()!) as { event: string; resumedBytes: number };
@@ -207,7 +208,7 @@ describe('faults', () => {
     expect(done.resumedBytes).toBeGreaterThanOrEqual(recorded);
     expect(sha256(readFileSync(output))).toBe(sha256(SLOW.bytes));
     // The second run fetched the missing part only (plus at most a little a cut connection had in flight).
-    expect(slow.bytes()).toBeLessThanOrEqual(SLOW.bytes.length - done.resumedBytes + 256 * 1024);
+    expect(slow.bytes(), `resumed ${done.resumedBytes} of ${SLOW.bytes.length}`).toBeLessThanOrEqual(SLOW.bytes.length - done.resumedBytes + 256 * 1024);
     expect(slow.bytes()).toBeLessThan(SLOW.bytes.length * 0.75);
   });
 
