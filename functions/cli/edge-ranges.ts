@@ -125,6 +125,7 @@ async function get(command: Command): Promise<number> {
     },
   });
   const meter = new RateMeter();
+  meter.sample(performance.now(), 0); // so the first line has a rate
   const now = () => progressLine(downloader.progress(), meter.sample(performance.now(), downloader.progress().fetchedBytes));
   const timer =
     command.mode === 'quiet'
@@ -132,7 +133,7 @@ async function get(command: Command): Promise<number> {
       : setInterval(
           () => {
             const p = now();
-            if (command.mode === 'bar') process.stderr.write(`\r${barLine(p, process.stderr.columns ?? 80)}`);
+            if (command.mode === 'bar') process.stderr.write(`\r${barLine(p, process.stderr.columns || 80)}`);
             else if (command.mode === 'plain') process.stderr.write(`${plainLine(p)}\n`);
             else json(jsonLine('progress', p));
           },
