@@ -21,6 +21,8 @@ import type { EdgeConfig } from '../../functions/aws/edge-config.ts';
 // and the path the streaming Lambda serves objects under (/stream), from the functions themselves.
 import { ETAG_KEY_HEADER, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER } from '../../lib/aws/cloudfront.ts';
 import { STREAM_PATH } from '../../lib/aws/origin-request.ts';
+import { ALLOW, CORS_EXPOSED, type AppOptions } from '../../lib/app.ts';
+import { ConfigError, readAccess } from '../../lib/config.ts';
 import { type BuiltBundle, type BundleName, buildBundles } from './bundle.ts';
 
 /** Lambda@Edge functions must be created here; the bucket and the stack live here too. */
@@ -31,6 +33,12 @@ export const PLACEHOLDER_BUCKET = 'edge-ranges-placeholder';
 
 /** CloudFront's behaviour for the streaming Lambda: the paths it serves objects under. */
 export const STREAM_BEHAVIOUR = `${STREAM_PATH}/*`;
+
+/**
+ * The request headers a preflight may ask for, as corsFor (lib/app.ts) allows them. Preflights are
+ * answered by viewer-request itself; CloudFront's CORS policy needs the list all the same.
+ */
+const CORS_ALLOW_HEADERS = ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'];
 
 /** Lambda@Edge and the streaming Lambda: nodejs20.x can no longer be created (deprecated 2026-04-30). */
 const RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -44,13 +52,17 @@ export interface DeploySettings {
   readonly originSecret: string;
   /** Whether originSecret was derived from the bucket name rather than given. */
   readonly originSecretDerived: boolean;
+  /** CORS_ORIGINS and SIGNING_SECRET, as the other entries read them (corsOrigins absent: off). */
+  readonly access: Pick<AppOptions, 'corsOrigins' | 'signingSecret'>;
 }
 
 /**
- * Reads `-c bucketName=… -c keyPrefix=… -c originSecret=…`. Without an
- * originSecret the value is derived from the bucket name: stable across deploys,
+ * Reads `-c bucketName=… -c keyPrefix=… -c originSecret=… -c corsOrigins=… -c signingSecret=…`.
+ * Without an originSecret the value is derived from the bucket name: stable across deploys,
  * but anyone who knows the bucket name can compute it, so it only keeps casual
  * callers off the public Function URL; pass a random one for a real deployment.
+ * corsOrigins and signingSecret mean what CORS_ORIGINS and SIGNING_SECRET mean elsewhere
+ * (`*` by default; a comma-separated list or `off`) and are checked the same way.
  */
 export function readSettings(context: (key: string) => unknown): DeploySettings {
   const text = (key: string): string | undefined => {
@@ -61,7 +73,20 @@ export function readSettings(context: (key: string) => unknown): DeploySettings 
   const keyPrefix = (text('keyPrefix') ?? '').replace(/^\/+|\/+$/g, '');
   const given = text('originSecret');
   const originSecret = given ?? createHash('sha256').update(`edge-ranges origin secret\n${bucketName}`).digest('hex');
-  return { bucketName, keyPrefix, originSecret, originSecretDerived: given === undefined };
+  let access: DeploySettings['access'];
+  try {
+    access = readAccess({ CORS_ORIGINS: text('corsOrigins'), SIGNING_SECRET: text('signingSecret') });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(`infra/aws context (-c corsOrigins=…, -c signingSecret=…): ${err.message}`);
+  }
+  return { bucketName, keyPrefix, originSecret, originSecretDerived: given === undefined, access };
+}
+
+/** CORS_ORIGINS for the streaming Lambda, in the form readAccess reads. */
+function corsOriginsEnv(access: DeploySettings['access']): string {
+  const { corsOrigins } = access;
+  return corsOrigins === undefined ? 'off' : corsOrigins === '*' ? '*' : corsOrigins.join(',');
 }
 
 /**
@@ -75,7 +100,14 @@ export function prefixForms(settings: DeploySettings): { keyPrefix: string; orig
 /** What the Lambda@Edge bundles get inlined (they cannot have environment variables). */
 export function edgeConfigFor(settings: DeploySettings): EdgeConfig {
   const prefix = prefixForms(settings);
-  return { bucket: settings.bucketName, region: REGION, ...(prefix && { keyPrefix: prefix.keyPrefix }) };
+  const { corsOrigins, signingSecret } = settings.access;
+  return {
+    bucket: settings.bucketName,
+    region: REGION,
+    ...(prefix && { keyPrefix: prefix.keyPrefix }),
+    corsOrigins: corsOrigins ?? 'off',
+    ...(signingSecret !== undefined && { signingSecret }),
+  };
 }
 
 export interface EdgeRangesStackProps extends StackProps {
@@ -112,6 +144,9 @@ export class EdgeRangesStack extends Stack {
         S3_REGION: REGION,
         ORIGIN_SECRET: settings.originSecret,
         ...(prefix && { KEY_PREFIX: prefix.keyPrefix }),
+        CORS_ORIGINS: corsOriginsEnv(settings.access),
+        // No SIGNING_SECRET: with signing on, this function is reached only through origin-request's
+        // fallback, after viewer-request checked the signature (the query string is not forwarded).
       },
     });
     bucket.grantRead(streamFn);
@@ -172,6 +207,45 @@ export class EdgeRangesStack extends Stack {
       enableAcceptEncodingBrotli: false,
     });
 
+    // Objects S3 (or the cache) serves carry no CORS headers of their own: CloudFront adds them,
+    // for the origins viewer-request allows. originOverride false keeps the headers of the
+    // responses viewer-request generates (its preflights, 304s, 412s…) as corsFor made them.
+    const { corsOrigins, signingSecret } = settings.access;
+    const cors =
+      corsOrigins === undefined
+        ? undefined
+        : new cloudfront.ResponseHeadersPolicy(this, 'CorsPolicy', {
+            comment: 'edge-ranges: CORS on objects, as CORS_ORIGINS',
+            corsBehavior: {
+              accessControlAllowOrigins: corsOrigins === '*' ? ['*'] : [...corsOrigins],
+              accessControlAllowMethods: ALLOW.split(', '),
+              accessControlAllowHeaders: CORS_ALLOW_HEADERS,
+              accessControlExposeHeaders: CORS_EXPOSED,
+              accessControlAllowCredentials: false,
+              accessControlMaxAge: Duration.days(1),
+              originOverride: false,
+            },
+          });
+
+    // The streaming Lambda directly: it evaluates Range, If-Range and the preconditions
+    // itself, so nothing is cached and every viewer header but Host is forwarded. Not with
+    // signed URLs: it would have to check signatures the fallback cannot pass on (above).
+    const streamBehaviour: Record<string, cloudfront.BehaviorOptions> =
+      signingSecret !== undefined
+        ? {}
+        : {
+            [STREAM_BEHAVIOUR]: {
+              origin: new origins.FunctionUrlOrigin(streamUrl, {
+                customHeaders: { [ORIGIN_SECRET_HEADER]: settings.originSecret },
+              }),
+              viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+              allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+              cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+              originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+              compress: false,
+            },
+          };
+
     const distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'edge-ranges',
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
@@ -188,26 +262,14 @@ export class EdgeRangesStack extends Stack {
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
         cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
         cachePolicy: rangeCache,
+        ...(cors && { responseHeadersPolicy: cors }),
         compress: false,
         edgeLambdas: [
           { functionVersion: viewerRequest.currentVersion, eventType: cloudfront.LambdaEdgeEventType.VIEWER_REQUEST },
           { functionVersion: originRequest.currentVersion, eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST },
         ],
       },
-      additionalBehaviors: {
-        // The streaming Lambda directly: it evaluates Range, If-Range and the preconditions
-        // itself, so nothing is cached and every viewer header but Host is forwarded.
-        [STREAM_BEHAVIOUR]: {
-          origin: new origins.FunctionUrlOrigin(streamUrl, {
-            customHeaders: { [ORIGIN_SECRET_HEADER]: settings.originSecret },
-          }),
-          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-          allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
-          cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-          originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-          compress: false,
-        },
-      },
+      additionalBehaviors: streamBehaviour,
     });
 
     new CfnOutput(this, 'DistributionDomainName', { value: distribution.distributionDomainName });

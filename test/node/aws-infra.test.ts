@@ -87,7 +87,7 @@ describe('Lambda packages (esbuild)', () => {
       expect(code.includes(JSON.stringify(edgeConfigFor(built.settings))), `${name} inlines its EdgeConfig`).toBe(true);
       expect(code.includes('process.env.EDGE_RANGES_CONFIG'), `${name} reads no environment`).toBe(false);
     }
-    expect(edgeConfigFor(built.settings)).toEqual({ bucket: BUCKET, region: 'us-east-1', keyPrefix: `${PREFIX}/` });
+    expect(edgeConfigFor(built.settings)).toEqual({ bucket: BUCKET, region: 'us-east-1', keyPrefix: `${PREFIX}/`, corsOrigins: '*' });
   });
 
   it.each(BUNDLE_NAMES)('%s loads under plain Node and exports handler', (name) => {
@@ -212,7 +212,18 @@ describe('synthesized template', () => {
       S3_REGION: 'us-east-1',
       KEY_PREFIX: `${PREFIX}/`,
       ORIGIN_SECRET: SECRET,
+      CORS_ORIGINS: '*',
     });
+  });
+
+  it('adds CORS headers to objects for any origin by default, keeping the ones viewer-request generates', () => {
+    const behaviour = distributionConfig().DefaultCacheBehavior;
+    const [, policy] = resources('AWS::CloudFront::ResponseHeadersPolicy').find(([id]) => id === target(behaviour.ResponseHeadersPolicyId))!;
+    const cors = policy.Properties.ResponseHeadersPolicyConfig.CorsConfig;
+    expect(cors.AccessControlAllowOrigins.Items).toEqual(['*']);
+    expect(cors.AccessControlAllowMethods.Items).toEqual(['GET', 'HEAD', 'OPTIONS']);
+    expect(cors.AccessControlExposeHeaders.Items).toEqual(expect.arrayContaining(['Content-Range', 'Accept-Ranges', 'ETag']));
+    expect(cors.OriginOverride).toBe(false);
   });
 
   it('makes a private, TLS-only bucket with the given name, and outputs what a deployer needs', () => {
@@ -322,6 +333,37 @@ describe.skipIf(!process.env.S3_ENDPOINT)('the built packages, invoked as Lambda
   });
 });
 
+describe('with signed URLs and CORS off', () => {
+  const SIGNING = 'signing-secret-0123456789';
+  let variant: BuiltApp;
+  let config: Record<string, any>;
+
+  beforeAll(async () => {
+    variant = await buildApp({
+      outdir: join(tmp, 'signed.out'),
+      buildDir: join(tmp, 'signed.build'),
+      context: { bucketName: BUCKET, signingSecret: SIGNING, corsOrigins: 'off' },
+    });
+    config = (Object.values(Template.fromStack(variant.stack).findResources('AWS::CloudFront::Distribution'))[0] as Resource).Properties.DistributionConfig;
+  }, 120_000);
+
+  it('the edge packages carry the signing secret; no CORS policy on the distribution', () => {
+    expect(edgeConfigFor(variant.settings)).toMatchObject({ signingSecret: SIGNING, corsOrigins: 'off' });
+    const code = readFileSync(join(variant.bundles['viewer-request'].dir, 'index.js'), 'utf8');
+    expect(code.includes(JSON.stringify(edgeConfigFor(variant.settings))), 'viewer-request inlines its EdgeConfig').toBe(true);
+    expect(config.DefaultCacheBehavior.ResponseHeadersPolicyId).toBeUndefined();
+  });
+
+  it('has no /stream/* behaviour, and the streaming Lambda checks no signatures: only the verified fallback reaches it', () => {
+    expect(config.CacheBehaviors).toBeUndefined();
+    const fn = Object.values(Template.fromStack(variant.stack).findResources('AWS::Lambda::Function')).find(
+      (f: any) => f.Properties.Environment?.Variables?.ORIGIN_SECRET !== undefined,
+    ) as Resource;
+    expect(fn.Properties.Environment.Variables.CORS_ORIGINS).toBe('off');
+    expect(fn.Properties.Environment.Variables.SIGNING_SECRET).toBeUndefined();
+  });
+});
+
 describe('deploy settings', () => {
   it('default to a placeholder bucket and a secret derived from it, and trim the key prefix', () => {
     const none = readSettings(() => undefined);
@@ -333,6 +375,15 @@ describe('deploy settings', () => {
     expect(other.originSecret).not.toBe(none.originSecret);
     expect(other.keyPrefix).toBe('a/b');
     expect(edgeConfigFor(other).keyPrefix).toBe('a/b/');
-    expect(edgeConfigFor(none)).toEqual({ bucket: 'edge-ranges-placeholder', region: 'us-east-1' });
+    expect(edgeConfigFor(none)).toEqual({ bucket: 'edge-ranges-placeholder', region: 'us-east-1', corsOrigins: '*' });
+  });
+
+  it('read corsOrigins and signingSecret as CORS_ORIGINS and SIGNING_SECRET are read elsewhere', () => {
+    const access = (ctx: Record<string, string>) => readSettings((k) => ctx[k]).access;
+    expect(access({})).toEqual({ corsOrigins: '*' });
+    expect(access({ corsOrigins: 'off' })).toEqual({});
+    expect(access({ corsOrigins: 'https://a.example, https://b.example' })).toEqual({ corsOrigins: ['https://a.example', 'https://b.example'] });
+    expect(() => access({ corsOrigins: 'a.example' })).toThrow(/CORS_ORIGINS is malformed/);
+    expect(() => access({ signingSecret: 'short' })).toThrow(/SIGNING_SECRET is malformed/);
   });
 });
