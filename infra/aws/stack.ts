@@ -40,7 +40,7 @@ export const STREAM_BEHAVIOUR = `${STREAM_PATH}/*`;
  */
 const CORS_ALLOW_HEADERS = ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'];
 
-/** Lambda@Edge and the streaming Lambda: nodejs20.x can no longer be created (deprecated 2026-04-30). */
+/** Lambda@Edge (Node.js 22 is its newest) and the streaming Lambda; nodejs20.x functions can no longer be created (blocked since 2026-06-01). */
 const RUNTIME = lambda.Runtime.NODEJS_22_X;
 
 export interface DeploySettings {
