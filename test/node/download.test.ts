@@ -113,12 +113,12 @@ describe.each(TARGETS)('$name', ({ base, verified }) => {
     expect(curl.code).not.toBe(0);
     expect(readFileSync(curlOut).length).toBeLessThan(OBJECT.bytes.length);
 
-    const retries: DownloadEvent[] = [];
-    const { result, bytes } = await get(url, { connections: 4, onEvent: (e) => e.kind === 'retry' && retries.push(e) });
+    // Two tries in a row without progress would fail it: a cut after progress is no failure,
+    // so twelve and more cuts do not exhaust the budget.
+    const { result, bytes } = await get(url, { connections: 4, retry: { ...FAST_RETRY, attempts: 2 } });
     expect(sha256(bytes)).toBe(sha256(OBJECT.bytes));
     // Every connection was cut: at least one request per 2 MiB.
     expect(result.requests).toBeGreaterThanOrEqual(OBJECT.bytes.length / (2 * MiB));
-    expect(retries).toEqual([]); // a cut after progress is no failure: it goes on at once
   });
 });
 
