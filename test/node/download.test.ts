@@ -212,6 +212,41 @@ describe('faults', () => {
     expect(slow.bytes()).toBeLessThan(SLOW.bytes.length * 0.75);
   });
 
+  it('SIGTERM: exit 130, the partial file and its state kept for the next run', async () => {
+    const slow = await proxy(nginx.url);
+    slow.rules = [{ method: 'GET', fault: { kind: 'throttle', bytesPerSecond: MiB } }];
+    const output = outPath();
+    const child = spawn(process.execPath, ['bin/edge-ranges.mjs', 'get', `${slow.url}/${SLOW.key}`, '-o', output, '-q'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    while ((await readState(`${output}.part.json`)) === null) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('edge-ranges: interrupted; run the same command again to resume\n');
+    expect((await readState(`${output}.part.json`))?.size).toBe(SLOW.bytes.length);
+    expect(() => readFileSync(output)).toThrow();
+  });
+
+  it('an ETag that is the MD5 of other bytes: a verification failure, nothing left behind', async () => {
+    const bytes = OBJECT.bytes.subarray(0, MiB);
+    const other = createHash('md5').update(OBJECT.bytes.subarray(1, MiB + 1)).digest('hex');
+    const server: HttpServer = createServer((req, res) => {
+      res.writeHead(200, { 'content-length': bytes.length, etag: `"${other}"` });
+      res.end(bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const output = outPath();
+      const { port } = server.address() as { port: number };
+      await expect(get(`http://127.0.0.1:${port}/file`, { output })).rejects.toMatchObject({ failure: 'verify', message: expect.stringMatching(/^MD5 [0-9a-f]{32}, the ETag states [0-9a-f]{32}$/) });
+      for (const f of [output, `${output}.part`, `${output}.part.json`]) expect(() => readFileSync(f)).toThrow();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('a server without range support: one streamed download from the probe itself', async () => {
     const bytes = OBJECT.bytes.subarray(0, 5 * MiB);
     let seen = 0;
