@@ -1,7 +1,10 @@
 /** Reading a fetch body chunk by chunk. */
 
-/** The chunks of a fetch body, releasing (cancelling) it if the consumer stops early. */
-export async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * The chunks of a fetch body, releasing (cancelling) it if the consumer
+ * stops early; `onChunk` hears of each one as it arrives (a StallGuard's kick).
+ */
+export async function* chunksOf(body: ReadableStream<Uint8Array>, onChunk: () => void = () => {}): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   let finished = false;
   try {
@@ -11,6 +14,7 @@ export async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerato
         finished = true;
         return;
       }
+      onChunk();
       yield value;
     }
   } finally {

@@ -23,6 +23,7 @@ import { DownloadError, ObjectChanged } from './errors.ts';
 import { readByteranges } from './multipart-reader.ts';
 import { PartialFile } from './partial-file.ts';
 import { probe, validatorHeaders, type ProbeResult, type RemoteObject } from './probe.ts';
+import { StallGuard } from './stall.ts';
 import { Coverage, rangeHeader, segmentSizeFor, smallHoleGroups, split } from './segments.ts';
 import { doneRanges, readState, removeState, stateFor, stateMatches, writeState } from './state.ts';
 import { verifyFile } from './verify.ts';
@@ -50,6 +51,8 @@ export interface DownloadOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** How often the download starts over for a changed object before it gives up (default 3). */
   readonly maxRestarts?: number;
+  /** A connection that moves no byte for this long is abandoned and retried (default 30 s). */
+  readonly stallMs?: number;
   /** How often the state file is rewritten (default 500 ms). */
   readonly stateIntervalMs?: number;
   /** Extra request headers (e.g. Authorization). */
@@ -120,6 +123,7 @@ export class Downloader {
       maxRangesPerRequest: 64,
       maxRestarts: 3,
       stateIntervalMs: 500,
+      stallMs: 30_000,
       headers: {},
       fetch: globalThis.fetch,
       ...options,
@@ -164,26 +168,32 @@ export class Downloader {
   }
 
   async #attempt(): Promise<Omit<DownloadResult, 'restarts'>> {
-    const first = await this.#probe();
+    const { result: first, control } = await this.#probe();
     this.#size = first.object.size;
     if (first.kind === 'whole') {
       this.#o.onEvent?.({ kind: 'start', object: first.object, mode: 'single', resumedBytes: 0 });
-      return this.#single(first.object, first.response);
+      return this.#single(first.object, first.response, control);
     }
     return this.#segmented(first.object);
   }
 
   /** The probe, retried with backoff on network errors and 5xx answers. */
-  async #probe(): Promise<ProbeResult> {
+  async #probe(): Promise<{ result: ProbeResult; control: AbortController }> {
     for (let failures = 1; ; failures++) {
       let problem: string;
+      // Kept for the answer's body: with a server that ignores Range, it is the download.
+      const control = new AbortController();
+      const guard = new StallGuard(this.#o.stallMs, control);
       try {
         this.#requests++;
-        return await probe(this.#o.url, { fetch: this.#o.fetch, signal: this.#signal, headers: this.#o.headers });
+        const result = await probe(this.#o.url, { fetch: this.#o.fetch, signal: AbortSignal.any([this.#signal, control.signal]), headers: this.#o.headers });
+        return { result, control };
       } catch (err) {
         if (this.#signal.aborted) throw err;
         if (err instanceof DownloadError && !(err.status !== undefined && (err.status >= 500 || err.status === 429 || err.status === 408))) throw err;
         problem = messageOf(err);
+      } finally {
+        guard.stop();
       }
       if (failures >= this.#retry.attempts) throw new DownloadError('network', `${this.#o.url}: ${problem}`);
       const waitMs = backoffMs(failures, this.#retry);
@@ -195,19 +205,21 @@ export class Downloader {
   // -------------------------------------------------------------------------------------------
   // A server that ignores Range: one stream, from the start on every try.
 
-  async #single(object: RemoteObject, response: Response): Promise<Omit<DownloadResult, 'restarts'>> {
+  async #single(object: RemoteObject, response: Response, probeControl: AbortController): Promise<Omit<DownloadResult, 'restarts'>> {
     await removeState(this.#statePath); // nothing of it can be resumed
     let res: Response | undefined = response;
+    let control = probeControl;
     // Every try starts from byte 0; a try that got further than any before resets the count.
     let best = 0;
     for (let failures = 0; ; ) {
       const { file } = await PartialFile.open(this.#part, 0, false);
       this.#streamed = 0;
       let problem = '';
+      const guard = new StallGuard(this.#o.stallMs, control);
       try {
         if (res === undefined) {
           this.#requests++;
-          res = await this.#o.fetch(object.url, { headers: { ...this.#o.headers }, signal: this.#signal });
+          res = await this.#o.fetch(object.url, { headers: { ...this.#o.headers }, signal: AbortSignal.any([this.#signal, control.signal]) });
           if (res.status !== 200) {
             await res.body?.cancel();
             if (res.status < 500) throw new DownloadError('http', `${object.url}: HTTP ${res.status}`);
@@ -215,13 +227,14 @@ export class Downloader {
           }
         }
         if (res.body) {
-          for await (const chunk of chunksOf(res.body)) {
+          for await (const chunk of chunksOf(res.body, () => guard.kick())) {
             await file.write(chunk, this.#streamed);
             this.#streamed += chunk.length;
             this.#fetched += chunk.length;
           }
         }
         if (object.size === undefined || this.#streamed === object.size) {
+          guard.stop();
           await file.sync();
           await file.close();
           return await this.#finish(object, this.#streamed, 'single', 0);
@@ -233,9 +246,12 @@ export class Downloader {
           throw err;
         }
         problem = messageOf(err);
+      } finally {
+        guard.stop();
       }
       await file.close();
       res = undefined;
+      control = new AbortController();
       failures = this.#streamed > best ? 1 : failures + 1;
       best = Math.max(best, this.#streamed);
       if (failures >= this.#retry.attempts) throw new DownloadError('network', `${object.url}: ${problem}`);
@@ -330,6 +346,7 @@ export class Downloader {
     const report = (answer: 'multipart' | 'single' | 'refused' | 'failed') => this.#o.onEvent?.({ kind: 'multi-range', ranges: group.length, answer });
     const control = new AbortController();
     const signal = AbortSignal.any([this.#signal, control.signal]);
+    const guard = new StallGuard(this.#o.stallMs, control);
     let answer: RangedAnswer | undefined;
     try {
       this.#requests++;
@@ -337,7 +354,7 @@ export class Downloader {
       answer = judgeAnswer(res, object, group);
       if (answer.kind === 'multipart') {
         this.#multipart++;
-        for await (const event of readByteranges(chunksOf(res.body!), answer.boundary)) {
+        for await (const event of readByteranges(chunksOf(res.body!, () => guard.kick()), answer.boundary)) {
           if (event.kind === 'part') {
             if (event.length !== undefined && event.length !== object.size) throw new ObjectChanged(`a part states length ${event.length}, was ${object.size}`);
             if (event.range.end >= object.size) throw new Error(`a part beyond the end: ${event.range.end}`);
@@ -346,7 +363,7 @@ export class Downloader {
           }
         }
       } else if (answer.kind === 'single') {
-        await this.#pump(file, res.body!, answer.range.start, { pos: answer.range.start, end: answer.range.end }, control);
+        await this.#pump(file, res.body!, answer.range.start, { pos: answer.range.start, end: answer.range.end }, control, guard);
       } else {
         await res.body?.cancel();
         if (answer.kind === 'changed') throw new ObjectChanged(answer.reason);
@@ -357,6 +374,7 @@ export class Downloader {
       // A cut or malformed answer: what was written stays; the segments fetch the rest.
       report('failed');
     } finally {
+      guard.stop();
       control.abort();
     }
   }
@@ -412,6 +430,7 @@ export class Downloader {
     while (seg.pos <= seg.end) {
       const before = seg.pos;
       const control = new AbortController();
+      const guard = new StallGuard(this.#o.stallMs, control);
       let problem = '';
       this.#active++;
       try {
@@ -420,7 +439,7 @@ export class Downloader {
         const res = await this.#o.fetch(object.url, { headers: this.#headers(object, [asked]), signal: AbortSignal.any([signal, control.signal]) });
         const answer = judgeAnswer(res, object, [asked]);
         if (answer.kind === 'single') {
-          await this.#pump(file, res.body!, answer.range.start, seg, control);
+          await this.#pump(file, res.body!, answer.range.start, seg, control, guard);
         } else {
           await res.body?.cancel();
           if (answer.kind === 'changed') throw new ObjectChanged(answer.reason);
@@ -432,6 +451,7 @@ export class Downloader {
         problem = messageOf(err);
       } finally {
         this.#active--;
+        guard.stop();
         control.abort();
       }
       if (seg.pos > seg.end) return;
@@ -451,9 +471,9 @@ export class Downloader {
    * stopping (and closing the connection) once the segment's end is passed:
    * its tail may have been given to another connection meanwhile.
    */
-  async #pump(file: PartialFile, body: ReadableStream<Uint8Array>, start: number, seg: Segment, control: AbortController): Promise<void> {
+  async #pump(file: PartialFile, body: ReadableStream<Uint8Array>, start: number, seg: Segment, control: AbortController, guard: StallGuard): Promise<void> {
     let position = start;
-    for await (const chunk of chunksOf(body)) {
+    for await (const chunk of chunksOf(body, () => guard.kick())) {
       const room = seg.end - position + 1;
       const bytes = room < chunk.length ? chunk.subarray(0, Math.max(0, room)) : chunk;
       if (bytes.length > 0) await this.#write(file, bytes, position);

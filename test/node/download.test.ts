@@ -212,6 +212,19 @@ describe('faults', () => {
     expect(slow.bytes()).toBeLessThan(SLOW.bytes.length * 0.75);
   });
 
+  it('connections that stall (no byte for 300 ms): abandoned and retried, probe included', async () => {
+    const stalling = await proxy(nginx.url);
+    // The probe, its retry and one segment hold their answers back for 5 s.
+    stalling.rules = [{ method: 'GET', fault: { kind: 'delay', ms: 5000 }, times: 3 }];
+    const events: DownloadEvent[] = [];
+    const started = performance.now();
+    const { bytes } = await get(`${stalling.url}/${OBJECT.key}`, { connections: 4, stallMs: 300, onEvent: (e) => events.push(e) });
+    expect(sha256(bytes)).toBe(sha256(OBJECT.bytes));
+    expect(performance.now() - started).toBeLessThan(4000);
+    const stalls = events.filter((e) => e.kind === 'retry' && /no data for 300 ms/.test(e.reason));
+    expect(stalls.length).toBe(3);
+  });
+
   it('SIGTERM: exit 130, the partial file and its state kept for the next run', async () => {
     const slow = await proxy(nginx.url);
     slow.rules = [{ method: 'GET', fault: { kind: 'throttle', bytesPerSecond: MiB } }];
