@@ -216,6 +216,7 @@ export class Downloader {
       this.#streamed = 0;
       let problem = '';
       const guard = new StallGuard(this.#o.stallMs, control);
+      let complete = false;
       try {
         if (res === undefined) {
           this.#requests++;
@@ -233,23 +234,17 @@ export class Downloader {
             this.#fetched += chunk.length;
           }
         }
-        if (object.size === undefined || this.#streamed === object.size) {
-          guard.stop();
-          await file.sync();
-          await file.close();
-          return await this.#finish(object, this.#streamed, 'single', 0);
-        }
-        problem = `ended after ${this.#streamed} of ${object.size} bytes`;
+        complete = object.size === undefined || this.#streamed === object.size;
+        if (complete) await file.sync();
+        else problem = `ended after ${this.#streamed} of ${object.size} bytes`;
       } catch (err) {
-        if (err instanceof DownloadError || this.#signal.aborted) {
-          await file.close();
-          throw err;
-        }
+        if (err instanceof DownloadError || this.#signal.aborted) throw err;
         problem = messageOf(err);
       } finally {
         guard.stop();
+        await file.close();
       }
-      await file.close();
+      if (complete) return this.#finish(object, this.#streamed, 'single', 0);
       res = undefined;
       control = new AbortController();
       failures = this.#streamed > best ? 1 : failures + 1;
