@@ -55,10 +55,10 @@ export async function scenarioH(quick: boolean, dataDir: string, source: string,
     const inside: number[] = [];
     const aria: number[] = [];
     // The CLI's bundle is built on first use: build it before timing.
-    await run(process.execPath, ['bin/edge-ranges.mjs', '--help']);
+    await run(process.execPath, ['functions/cli/edge-ranges.mjs', '--help']);
     // Alternate the two, so drift in machine load hits both alike.
     for (let i = 0; i < runs; i++) {
-      const r = await timed('edge-ranges get', process.execPath, ['bin/edge-ranges.mjs', 'get', url, '-o', file, '-c', '8', '--json'], file, expected);
+      const r = await timed('edge-ranges get', process.execPath, ['functions/cli/edge-ranges.mjs', 'get', url, '-o', file, '-c', '8', '--json'], file, expected);
       ours.push(r.seconds);
       const done = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number };
       inside.push(done.seconds);

@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = `${root}functions/cli/edge-ranges.ts`;
 const cache = `${root}node_modules/.cache/edge-ranges`;
 const bundle = `${cache}/cli.mjs`;
