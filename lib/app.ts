@@ -97,6 +97,8 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
   };
 }
 
+/** Request fields a preflight may ask for (also the CDK stack's response headers policy). */
+export const CORS_ALLOWED = ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'];
 /** Response fields scripts may read (also the CDK stack's response headers policy). */
 export const CORS_EXPOSED = ['Content-Range', 'Accept-Ranges', 'Content-Length', 'ETag', 'Last-Modified', 'Server-Timing'];
 
@@ -116,7 +118,7 @@ export function corsFor(origins: '*' | readonly string[]): MiddlewareHandler[] {
       origin: origins === '*' ? '*' : [...origins],
       allowMethods: ['GET', 'HEAD', 'OPTIONS'],
       // Range with several ranges is not CORS-safelisted: the preflight must allow it.
-      allowHeaders: ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'],
+      allowHeaders: CORS_ALLOWED,
       exposeHeaders: CORS_EXPOSED,
       maxAge: 86400,
     }),

@@ -21,7 +21,7 @@ import type { EdgeConfig } from '../../functions/aws/edge-config.ts';
 // and the path the streaming Lambda serves objects under (/stream), from the functions themselves.
 import { ETAG_KEY_HEADER, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER } from '../../lib/aws/cloudfront.ts';
 import { STREAM_PATH } from '../../lib/aws/origin-request.ts';
-import { ALLOW, CORS_EXPOSED, type AppOptions } from '../../lib/app.ts';
+import { ALLOW, CORS_ALLOWED, CORS_EXPOSED, type AppOptions } from '../../lib/app.ts';
 import { ConfigError, readAccess } from '../../lib/config.ts';
 import { type BuiltBundle, type BundleName, buildBundles } from './bundle.ts';
 
@@ -33,12 +33,6 @@ export const PLACEHOLDER_BUCKET = 'edge-ranges-placeholder';
 
 /** CloudFront's behaviour for the streaming Lambda: the paths it serves objects under. */
 export const STREAM_BEHAVIOUR = `${STREAM_PATH}/*`;
-
-/**
- * The request headers a preflight may ask for, as corsFor (lib/app.ts) allows them. Preflights are
- * answered by viewer-request itself; CloudFront's CORS policy needs the list all the same.
- */
-const CORS_ALLOW_HEADERS = ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'];
 
 /** Lambda@Edge (Node.js 22 is its newest) and the streaming Lambda; nodejs20.x functions can no longer be created (blocked since 2026-06-01). */
 const RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -219,7 +213,7 @@ export class EdgeRangesStack extends Stack {
             corsBehavior: {
               accessControlAllowOrigins: corsOrigins === '*' ? ['*'] : [...corsOrigins],
               accessControlAllowMethods: ALLOW.split(', '),
-              accessControlAllowHeaders: CORS_ALLOW_HEADERS,
+              accessControlAllowHeaders: CORS_ALLOWED,
               accessControlExposeHeaders: CORS_EXPOSED,
               accessControlAllowCredentials: false,
               accessControlMaxAge: Duration.days(1),
