@@ -5,7 +5,7 @@
  */
 import { openSync, readSync, closeSync } from 'node:fs';
 import rangeParser from 'range-parser';
-import { rangeHeader } from '../lib/client/segments.ts';
+import { rangeField } from '../lib/range/content-range.ts';
 import { parseRange } from '../lib/range/parse.ts';
 import { resolveRanges } from '../lib/range/plan.ts';
 import { agent, get, load, percentile, type Reply } from './http.ts';
@@ -112,11 +112,11 @@ export async function verify(s: Setup): Promise<void> {
   const expected = fileSlice(s.dataDir, BIG, one.start, MiB);
   const bases = { node: s.node.url, workers: s.workers.url, nginx: s.nginx.url, store: s.storeBase, proxied: s.nodeBehindProxy.url };
   for (const [name, base] of Object.entries(bases)) {
-    const r = await get(url(base, BIG), { range: rangeHeader([one]) }, via, { keep: true });
+    const r = await get(url(base, BIG), { range: rangeField([one]) }, via, { keep: true });
     if (r.status !== 206 || !r.body!.equals(expected)) throw new Error(`verify: ${name} answered a 1 MiB range wrongly (${r.status}, ${r.bodyBytes} bytes)`);
   }
   for (const [name, base] of Object.entries({ node: s.node.url, workers: s.workers.url, nginx: s.nginx.url })) {
-    const r = await get(url(base, BIG), { range: rangeHeader(SCATTERED_16) }, via, { keep: true });
+    const r = await get(url(base, BIG), { range: rangeField(SCATTERED_16) }, via, { keep: true });
     if (r.status !== 206 || !String(r.headers['content-type']).startsWith('multipart/byteranges')) {
       throw new Error(`verify: ${name} did not answer 16 ranges with multipart (${r.status} ${r.headers['content-type']})`);
     }
@@ -138,7 +138,7 @@ export async function scenarioA(s: Setup, out: Results): Promise<void> {
   const targets = { 'node entry': s.node.url, 'workers entry': s.workers.url, 'radosgw direct': s.storeBase, nginx: s.nginx.url };
   const figures: Record<string, { reqPerSec: number; mbPerSec: number; errors: number }> = {};
   for (const [name, base] of Object.entries(targets)) {
-    const headers = (i: number) => ({ range: rangeHeader([oneMiBRange(i)]) });
+    const headers = (i: number) => ({ range: rangeField([oneMiBRange(i)]) });
     await load(url(base, BIG), 16, b.warmSeconds, headers, { status: 206, bodyBytes: MiB });
     figures[name] = await load(url(base, BIG), 16, b.loadSeconds, headers, { status: 206, bodyBytes: MiB });
   }
@@ -221,7 +221,7 @@ async function sixteenSequential(base: string, n: number): Promise<number[]> {
   for (let i = 0; i < n; i++) {
     const started = performance.now();
     for (const r of SCATTERED_16) {
-      const reply = await get(url(base, BIG), { range: rangeHeader([r]) }, via);
+      const reply = await get(url(base, BIG), { range: rangeField([r]) }, via);
       if (reply.status !== 206) throw new Error(`ranged GET on ${base}: ${reply.status}`);
     }
     out.push(performance.now() - started);
@@ -234,7 +234,7 @@ const isMultipart = (r: Reply) => r.status === 206 && String(r.headers['content-
 
 export async function scenarioC(s: Setup, out: Results): Promise<{ nodeP50: number }> {
   const b = budget(s.quick);
-  const header = { range: rangeHeader(SCATTERED_16) };
+  const header = { range: rangeField(SCATTERED_16) };
   const lat: Record<string, number[]> = {};
   for (const [name, base] of Object.entries({ 'node entry': s.node.url, 'workers entry': s.workers.url, nginx: s.nginx.url })) {
     await latencies(url(base, BIG), header, 3, isMultipart); // warm-up
@@ -257,7 +257,7 @@ export const DELAY_MS = 20;
 
 export async function scenarioD(s: Setup, out: Results, nodeP50WithoutProxy: number): Promise<void> {
   const b = budget(s.quick);
-  const header = { range: rangeHeader(SCATTERED_16) };
+  const header = { range: rangeField(SCATTERED_16) };
   await latencies(url(s.nodeBehindProxy.url, BIG), header, 2, isMultipart); // connections up
   const via = agent(1);
   /** n requests through the proxy at `delay`; per request the latency, depth, exchanges and send spread. */
@@ -331,8 +331,8 @@ export function scenarioE(quick: boolean, out: Results): void {
   const size = BIG.size;
   const headers = {
     '1 range': 'bytes=0-1048575',
-    '16 ranges': rangeHeader(SCATTERED_16),
-    '1,000 ranges': rangeHeader(Array.from({ length: 1000 }, (_, i) => ({ start: i * 1000, end: i * 1000 + 499 }))),
+    '16 ranges': rangeField(SCATTERED_16),
+    '1,000 ranges': rangeField(Array.from({ length: 1000 }, (_, i) => ({ start: i * 1000, end: i * 1000 + 499 }))),
   };
   for (const [name, h] of Object.entries(headers)) {
     const ours = () => resolveRanges(parseRange(h)!, size);
@@ -373,7 +373,7 @@ export async function scenarioF(s: Setup, out: Results): Promise<void> {
   const object = s.withHuge ? HUGE : BIG;
   const ranges = sparse32(object);
   const via = agent(1);
-  const header = { range: rangeHeader(ranges) };
+  const header = { range: rangeField(ranges) };
   const wanted = ranges.reduce((sum, r) => sum + r.end - r.start + 1, 0);
   s.proxy.setDelay(0);
   s.proxy.resetCounters();
@@ -431,8 +431,8 @@ async function cpuPerRequest(pids: readonly number[], target: string, headersFor
 
 export async function scenarioG(s: Setup, out: Results): Promise<void> {
   const b = budget(s.quick);
-  const single = (i: number) => ({ range: rangeHeader([oneMiBRange(i)]) });
-  const multi = () => ({ range: rangeHeader(SCATTERED_16) });
+  const single = (i: number) => ({ range: rangeField([oneMiBRange(i)]) });
+  const multi = () => ({ range: rangeField(SCATTERED_16) });
   const is206 = (r: Reply) => r.status === 206;
   for (const [name, t] of [['workerd ×2 (workers entry)', s.workers], ['node entry', s.node]] as const) {
     const a = await cpuPerRequest(t.cpuPids, url(t.url, BIG), single, b.cpuN, b.idleSeconds, is206);

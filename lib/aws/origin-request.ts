@@ -22,12 +22,12 @@ import { Hono } from 'hono';
 import { contentTypeOf, decide } from '../decide.ts';
 import { objectKey } from '../keys.ts';
 import { multipartLayout } from '../multipart.ts';
+import { rangeField } from '../range/content-range.ts';
 import { parseRange } from '../range/parse.ts';
 import { DEFAULT_RANGE_LIMITS, type RangeLimits } from '../range/plan.ts';
 import { multipartResponse, plain, storeFailure } from '../serve.ts';
 import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
-import { bytesField } from './viewer-request.ts';
 import {
   ETAG_KEY_HEADER,
   ORIGIN_SECRET_HEADER,
@@ -87,7 +87,7 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
       if ('failed' in decision) return plain(412, 'Precondition Failed');
       const { plan } = decision;
       if (plan.kind === 'full') delete request.headers['range'];
-      if (plan.kind === 'single') setHeader(request.headers, 'range', bytesField([plan.range]));
+      if (plan.kind === 'single') setHeader(request.headers, 'range', rangeField([plan.range]));
       if (plan.kind !== 'multi') return passOn(c);
 
       const bodyLength = multipartLayout(plan.parts, meta.size, contentTypeOf(meta)).length;

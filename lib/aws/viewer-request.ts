@@ -20,7 +20,7 @@ import { ALLOW, corsFor } from '../app.ts';
 import { decide } from '../decide.ts';
 import { objectKey } from '../keys.ts';
 import { DEFAULT_RANGE_LIMITS, type ByteRange, type RangeLimits, type RangePlan } from '../range/plan.ts';
-import { unsatisfiedRange } from '../range/content-range.ts';
+import { rangeField, unsatisfiedRange } from '../range/content-range.ts';
 import { notModified, plain, storeFailure } from '../serve.ts';
 import { checkSignature, hmacKey } from '../signing.ts';
 import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
@@ -86,7 +86,7 @@ export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings
     }
 
     for (const name of DECIDED) delete request.headers[name];
-    const range = rangeField(decision.plan);
+    const range = passedRange(decision.plan);
     if (range === undefined) delete request.headers['range'];
     else setHeader(request.headers, 'range', range);
     setHeader(request.headers, ETAG_KEY_HEADER, meta.etag);
@@ -101,18 +101,13 @@ export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings
 }
 
 /** The Range to pass on for a plan, or undefined for the whole object. */
-function rangeField(plan: Exclude<RangePlan, { kind: 'unsatisfiable' }>): string | undefined {
+function passedRange(plan: Exclude<RangePlan, { kind: 'unsatisfiable' }>): string | undefined {
   switch (plan.kind) {
     case 'full':
       return undefined;
     case 'single':
-      return bytesField([plan.range]);
+      return rangeField([plan.range]);
     case 'multi':
-      return bytesField(plan.parts);
+      return rangeField(plan.parts);
   }
-}
-
-/** §14.1.2: `bytes=first-last,...`, in the order the parts will be sent. */
-export function bytesField(ranges: readonly ByteRange[]): string {
-  return `bytes=${ranges.map((r) => `${r.start}-${r.end}`).join(',')}`;
 }

@@ -24,7 +24,8 @@ import { readByteranges } from './multipart-reader.ts';
 import { PartialFile } from './partial-file.ts';
 import { probe, validatorHeaders, type ProbeResult, type RemoteObject } from './probe.ts';
 import { StallGuard } from './stall.ts';
-import { Coverage, rangeHeader, segmentSizeFor, smallHoleGroups, split } from './segments.ts';
+import { rangeField } from '../range/content-range.ts';
+import { Coverage, segmentSizeFor, smallHoleGroups, split } from './segments.ts';
 import { doneRanges, readState, removeState, stateFor, stateMatches, writeState } from './state.ts';
 import { verifyFile } from './verify.ts';
 
@@ -321,7 +322,7 @@ export class Downloader {
   }
 
   #headers(object: Known, ranges: readonly ByteRange[]): Record<string, string> {
-    return { ...this.#o.headers, ...validatorHeaders(object), range: rangeHeader(ranges) };
+    return { ...this.#o.headers, ...validatorHeaders(object), range: rangeField(ranges) };
   }
 
   /** Writes bytes of the object at `position` and records them as written. */

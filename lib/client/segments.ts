@@ -95,8 +95,3 @@ export function smallHoleGroups(gaps: readonly ByteRange[], grouping: HoleGroupi
   // A lone leftover range is an ordinary segment's job.
   return groups.filter((g) => g.length >= 2);
 }
-
-/** `bytes=a-b,c-d` for a Range field (§14.2). */
-export function rangeHeader(ranges: readonly ByteRange[]): string {
-  return `bytes=${ranges.map((r) => `${r.start}-${r.end}`).join(',')}`;
-}

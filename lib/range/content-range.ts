@@ -1,9 +1,14 @@
-/** Content-Range field values (RFC 9110 §14.4). */
+/** Content-Range field values (RFC 9110 §14.4), and the Range a client or a cache sends (§14.2). */
 import type { ByteRange } from './plan.ts';
 
 /** `bytes first-last/complete-length` for a satisfied range. */
 export function contentRange(range: ByteRange, length: number): string {
   return `bytes ${range.start}-${range.end}/${length}`;
+}
+
+/** `bytes=first-last,...` (§14.1.2): the ranges in the order the parts are to come. */
+export function rangeField(ranges: readonly ByteRange[]): string {
+  return `bytes=${ranges.map((r) => `${r.start}-${r.end}`).join(',')}`;
 }
 
 /** `bytes *\/complete-length`, sent with 416 (§15.5.17). */

@@ -13,6 +13,7 @@ import {
   S3Client,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
+import { parseContentRange } from '../range/content-range.ts';
 import { StoreError, type ObjectMeta, type ObjectStore, type RangeRequest, type Span } from './types.ts';
 
 export interface S3Settings {
@@ -97,10 +98,11 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       if (out.Body === undefined) throw new StoreError('unavailable', `S3: GET ${key} returned no body`);
       const body = out.Body.transformToWebStream();
       // A ranged answer says the whole length in Content-Range: bytes a-b/size.
-      const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(out.ContentRange ?? '');
+      const answer = parseContentRange(out.ContentRange ?? null);
+      const ranged = answer?.kind === 'range' && answer.length !== undefined ? answer : undefined;
       try {
-        const meta = metaOf(out, m ? Number(m[3]) : out.ContentLength, key);
-        const served = m ? { start: Number(m[1]), end: Number(m[2]) } : undefined;
+        const meta = metaOf(out, ranged ? ranged.length : out.ContentLength, key);
+        const served = ranged?.range;
         return { meta, body, range: range === undefined && served?.start === 0 && served.end === meta.size - 1 ? undefined : served };
       } catch (err) {
         await body.cancel().catch(() => {});

@@ -10,11 +10,11 @@ import { backoffMs } from '../../lib/client/backoff.ts';
 import { byterangesBoundary, readByteranges, type ByterangesEvent } from '../../lib/client/multipart-reader.ts';
 import { isStrongEtag, validatorHeaders, type RemoteObject } from '../../lib/client/probe.ts';
 import { RateMeter, barLine, plainLine, progressLine } from '../../lib/client/progress.ts';
-import { Coverage, holes, rangeHeader, segmentSizeFor, smallHoleGroups, split } from '../../lib/client/segments.ts';
+import { Coverage, holes, segmentSizeFor, smallHoleGroups, split } from '../../lib/client/segments.ts';
 import { stateFor, stateMatches } from '../../lib/client/state.ts';
 import { md5OfEtag } from '../../lib/client/verify.ts';
 import { multipartLayout } from '../../lib/multipart.ts';
-import { parseContentRange } from '../../lib/range/content-range.ts';
+import { parseContentRange, rangeField } from '../../lib/range/content-range.ts';
 import type { ByteRange } from '../../lib/range/plan.ts';
 
 describe('parseContentRange (§14.4)', () => {
@@ -78,8 +78,8 @@ describe('segments', () => {
     expect(smallHoleGroups([r(0, 9)], { maxHole: 10, maxRanges: 64 })).toEqual([]);
   });
 
-  it('rangeHeader', () => {
-    expect(rangeHeader([r(0, 9), r(20, 29)])).toBe('bytes=0-9,20-29');
+  it('rangeField', () => {
+    expect(rangeField([r(0, 9), r(20, 29)])).toBe('bytes=0-9,20-29');
   });
 });
 
