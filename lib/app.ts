@@ -130,11 +130,15 @@ export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   if (options.corsOrigins !== undefined) app.use('*', ...corsFor(options.corsOrigins));
   app.all('*', edgeRanges(options));
-  // Anything thrown past the handler is our bug, not the client's: log it
-  // and say so briefly, never with internals.
-  app.onError((err) => {
-    console.error('edge-ranges: unexpected error', err);
-    return plain(500, 'Internal Server Error');
-  });
+  app.onError(unexpectedError);
   return app;
+}
+
+/**
+ * Anything thrown past the handler is our bug, not the client's: log it and
+ * say so briefly, never with internals (every app's onError).
+ */
+export function unexpectedError(err: Error): Response {
+  console.error('edge-ranges: unexpected error', err);
+  return plain(500, 'Internal Server Error');
 }

@@ -45,16 +45,10 @@ export function passOn(c: EdgeContext): Response {
 
 /**
  * Generated responses may not carry Content-Length or Transfer-Encoding
- * (CloudFront sets them; a function that does fails validation with a 502).
+ * (CloudFront sets them; a function that does fails validation with a 502):
+ * removed from every response of an app, whichever handler, middleware or
+ * onError made it.
  */
-export function generated(res: Response): Response {
-  const headers = new Headers(res.headers);
-  headers.delete('content-length');
-  headers.delete('transfer-encoding');
-  return new Response(res.body, { status: res.status, headers });
-}
-
-/** `generated` for every response of an app, whichever handler or middleware made it. */
 export const generatedResponses: MiddlewareHandler = async (c, next) => {
   await next();
   c.res.headers.delete('content-length');

@@ -19,20 +19,20 @@
  * settled in viewer-request.
  */
 import { Hono } from 'hono';
+import { unexpectedError } from '../app.ts';
 import { contentTypeOf, decide } from '../decide.ts';
 import { objectKey } from '../keys.ts';
 import { multipartLayout } from '../multipart.ts';
 import { rangeField } from '../range/content-range.ts';
 import { parseRange } from '../range/parse.ts';
 import { DEFAULT_RANGE_LIMITS, type RangeLimits } from '../range/plan.ts';
-import { multipartResponse, plain, storeFailure } from '../serve.ts';
+import { DEFAULT_SERVE_OPTIONS, multipartResponse, plain, storeFailure } from '../serve.ts';
 import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
 import {
   ETAG_KEY_HEADER,
   ORIGIN_SECRET_HEADER,
   STREAM_ORIGIN_HEADER,
-  generated,
   generatedResponses,
   generatedSize,
   header,
@@ -93,7 +93,7 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
       const bodyLength = multipartLayout(plan.parts, meta.size, contentTypeOf(meta)).length;
       if (generatedSize(new Headers(), bodyLength) + HEADER_ALLOWANCE > maxBytes) return fallback(c, request);
 
-      const res = await multipartResponse(store, key.key, meta, plan, options.concurrency ?? 6);
+      const res = await multipartResponse(store, key.key, meta, plan, options.concurrency ?? DEFAULT_SERVE_OPTIONS.concurrency);
       // Buffered: Lambda@Edge returns a generated body whole (see above).
       return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
     } catch (err) {
@@ -102,10 +102,7 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
     }
   });
 
-  app.onError((err) => {
-    console.error('edge-ranges: unexpected error', err);
-    return generated(plain(500, 'Internal Server Error'));
-  });
+  app.onError(unexpectedError);
   return app;
 }
 

@@ -16,7 +16,7 @@
  * Generated responses here are tiny (the limit is 40 KB).
  */
 import { Hono } from 'hono';
-import { ALLOW, corsFor } from '../app.ts';
+import { ALLOW, corsFor, unexpectedError } from '../app.ts';
 import { decide } from '../decide.ts';
 import { objectKey } from '../keys.ts';
 import { DEFAULT_RANGE_LIMITS, type ByteRange, type RangeLimits, type RangePlan } from '../range/plan.ts';
@@ -25,7 +25,7 @@ import { notModified, plain, storeFailure } from '../serve.ts';
 import { checkSignature, hmacKey } from '../signing.ts';
 import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
-import { ETAG_KEY_HEADER, generated, generatedResponses, passOn, setHeader, type EdgeBindings } from './cloudfront.ts';
+import { ETAG_KEY_HEADER, generatedResponses, passOn, setHeader, type EdgeBindings } from './cloudfront.ts';
 
 export interface ViewerRequestOptions {
   readonly store: ObjectStore;
@@ -93,10 +93,7 @@ export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings
     return passOn(c);
   });
 
-  app.onError((err) => {
-    console.error('edge-ranges: unexpected error', err);
-    return generated(plain(500, 'Internal Server Error'));
-  });
+  app.onError(unexpectedError);
   return app;
 }
 

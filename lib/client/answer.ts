@@ -8,7 +8,7 @@
 import { parseContentRange } from '../range/content-range.ts';
 import type { ByteRange } from '../range/plan.ts';
 import { byterangesBoundary } from './multipart-reader.ts';
-import type { RemoteObject } from './probe.ts';
+import { isStrongEtag, type RemoteObject } from './probe.ts';
 
 export type RangedAnswer =
   /** One range (§14.4); for a multi-range request the server may send one part only (radosgw, coalescing). */
@@ -53,7 +53,7 @@ export function judgeAnswer(res: Response, object: RemoteObject & { readonly siz
       // With If-Range sent, 200 means the validator no longer matches (§13.1.5),
       // unless the server states the very same strong ETag: then it just chose
       // not to serve these ranges (§14.2 lets it ignore Range).
-      return etag !== null && etag === object.etag && !etag.startsWith('W/')
+      return isStrongEtag(etag) && etag === object.etag
         ? { kind: 'refused', reason: 'the server answered 200 to a ranged request' }
         : { kind: 'changed', reason: `200 to If-Range (ETag ${etag})` };
     case 412:

@@ -7,6 +7,7 @@
  * (§14.4); one that does not answers 200 with the whole body, which is then
  * the single streamed download, so no request is wasted.
  */
+import { parseETag } from '../conditional.ts';
 import { parseContentRange } from '../range/content-range.ts';
 import { DownloadError } from './errors.ts';
 
@@ -66,7 +67,8 @@ export async function probe(url: string, options: FetchOptions): Promise<ProbeRe
 
 /** A strong entity-tag: quoted, without `W/` (§8.8.3). Only those may be used with If-Range and If-Match. */
 export function isStrongEtag(etag: string | null): etag is string {
-  return etag !== null && /^"[\x21\x23-\x7e\x80-\xff]*"$/.test(etag);
+  const tag = etag === null ? null : parseETag(etag);
+  return tag !== null && !tag.weak;
 }
 
 /**
