@@ -214,7 +214,9 @@ memstore device bytes = $((MEMSTORE_MIB * 1024 * 1024))
 
 [client.rgw]
 rgw data = $STATE_DIR/rgw
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+# tcp_nodelay: beast writes headers and body apart; without it a small body on a keep-alive
+# connection waits ~40 ms for the client's delayed ACK (Nagle). Set it on any RGW you run.
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1
 # Objects that are overwritten or deleted leave their data to the garbage collector, which by
 # default waits 2 h; collect after a minute so repeated test uploads do not fill the memstore.
 rgw gc obj min wait = 60
