@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `edge-ranges get <url> -o <file>`: the download client of lib/client as a
  * command. Arguments and output only; the download itself is lib/client/download.ts.

@@ -23,7 +23,7 @@ import type { ByteRange } from '../../lib/range/plan.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { startNginx, type Nginx } from '../support/nginx.ts';
-import { ROOT, run, startTs, type Server } from '../support/processes.ts';
+import { CLI, ROOT, run, startTs, type Server } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
 const MiB = 1024 * 1024;
@@ -185,7 +185,7 @@ describe('faults', () => {
     const slow = await proxy(nginx.url);
     slow.rules = [{ method: 'GET', fault: { kind: 'throttle', bytesPerSecond: MiB } }];
     const output = outPath();
-    const args = ['functions/cli/edge-ranges.mjs', 'get', `${slow.url}/${SLOW.key}`, '-o', output, '-c', '4', '--json'];
+    const args = [CLI, 'get', `${slow.url}/${SLOW.key}`, '-o', output, '-c', '4', '--json'];
     const first = spawn(process.execPath, args, { cwd: ROOT, stdio: 'ignore' });
     const exited = new Promise((resolve) => first.once('exit', resolve));
     let recorded = 0;
@@ -229,7 +229,7 @@ describe('faults', () => {
     const slow = await proxy(nginx.url);
     slow.rules = [{ method: 'GET', fault: { kind: 'throttle', bytesPerSecond: MiB } }];
     const output = outPath();
-    const child = spawn(process.execPath, ['functions/cli/edge-ranges.mjs', 'get', `${slow.url}/${SLOW.key}`, '-o', output, '-q'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'get', `${slow.url}/${SLOW.key}`, '-o', output, '-q'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -299,7 +299,7 @@ describe('`npx edge-ranges get`', () => {
       { name: 'an unknown option', code: 2, args: ['get', 'http://127.0.0.1:9/x', '-o', 'x', '--fast'], message: /Unknown option '--fast'/ },
       { name: '404', code: 1, args: ['get', 'NGINX/missing.bin', '-o', 'OUT'], message: /HTTP 404/ },
     ] as const)('$name: exit $code, one clear line, no stack trace', async ({ args, code, message }) => {
-      const r = await run(process.execPath, ['functions/cli/edge-ranges.mjs', ...args.map((a) => a.replace('NGINX', nginx.url).replace('OUT', outPath()))]);
+      const r = await run(process.execPath, [CLI, ...args.map((a) => a.replace('NGINX', nginx.url).replace('OUT', outPath()))]);
       expect(r.code).toBe(code);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/^\s+at /m);

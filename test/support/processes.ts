@@ -4,6 +4,8 @@ import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The compiled `edge-ranges` command (package.json "bin"); test/support/build.ts builds it before the suites. */
+export const CLI = `${ROOT}dist/functions/cli/edge-ranges.js`;
 /** tsx as a loader: one process, so the PID we hold is the server's own. */
 const TSX_LOADER = ['--import', 'tsx'];
 

@@ -1,0 +1,6 @@
+/**
+ * edge-ranges: byte-range delivery from object storage as a Hono app or middleware.
+ * Stores are separate entry points (`edge-ranges/r2`, `edge-ranges/s3`), so an app
+ * over R2 never loads the AWS SDK.
+ */
+export { createApp, edgeRanges, corsFor, type AppOptions, type EdgeRangesOptions } from './app.ts';
