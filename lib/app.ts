@@ -10,7 +10,7 @@ import { logLine, serverTiming } from './log.ts';
 import type { RangeLimits } from './range/plan.ts';
 import { DEFAULT_SERVE_OPTIONS, plain, serveObject, type ServeOptions, type ServeStats } from './serve.ts';
 import { checkSignature, hmacKey } from './signing.ts';
-import { newUpstreamStats, type RetryPolicy } from './store/resilient.ts';
+import { newUpstreamStats, type StoreRetryPolicy } from './store/resilient.ts';
 import type { ObjectStore } from './store/types.ts';
 
 export interface EdgeRangesOptions {
@@ -31,7 +31,7 @@ export interface EdgeRangesOptions {
   /** Upstream GETs open at once for one multipart answer (default 6, the Workers cap). */
   readonly concurrency?: number;
   /** Overrides of the retry policy for store calls. */
-  readonly retry?: Partial<RetryPolicy>;
+  readonly retry?: Partial<StoreRetryPolicy>;
   /** When set, every GET/HEAD must carry a valid signature made with this secret (see signing.ts). */
   readonly signingSecret?: string;
   /** Where the JSON line of each request goes (default console.log); false for none. */

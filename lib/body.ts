@@ -8,10 +8,23 @@ interface FixedLengthStreamConstructor {
   new (expectedLength: number): TransformStream<Uint8Array, Uint8Array>;
 }
 
+/**
+ * A body that carried more or fewer bytes than were announced for it (its
+ * Content-Length, or the byte range asked of the store). Thrown into the
+ * stream, so the transfer aborts instead of ending as if complete.
+ */
+export class BodyLengthError extends Error {
+  override readonly name = 'BodyLengthError';
+}
+
 /** Workers' native FixedLengthStream, where the runtime has it. */
 const FixedLength = (globalThis as { FixedLengthStream?: FixedLengthStreamConstructor }).FixedLengthStream;
 
-/** A pass-through that errors unless exactly `length` bytes go through it. */
+/**
+ * A pass-through that errors unless exactly `length` bytes go through it:
+ * Workers' `FixedLengthStream` where there is one (its own error), else a
+ * counting stream that throws BodyLengthError.
+ */
 export function lengthChecked(length: number): TransformStream<Uint8Array, Uint8Array> {
   return FixedLength ? new FixedLength(length) : countingStream(length);
 }
@@ -26,11 +39,11 @@ function countingStream(length: number): TransformStream<Uint8Array, Uint8Array>
   return new TransformStream({
     transform(chunk, controller) {
       seen += chunk.byteLength;
-      if (seen > length) throw new RangeError(`body longer than the ${length} bytes announced`);
+      if (seen > length) throw new BodyLengthError(`body longer than the ${length} bytes announced`);
       controller.enqueue(chunk);
     },
     flush() {
-      if (seen !== length) throw new RangeError(`body ended after ${seen} of ${length} bytes`);
+      if (seen !== length) throw new BodyLengthError(`body ended after ${seen} of ${length} bytes`);
     },
   });
 }

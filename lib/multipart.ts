@@ -19,7 +19,7 @@
  */
 import { lengthChecked } from './body.ts';
 import { contentRange } from './range/content-range.ts';
-import { byteLength, type ByteRange } from './range/plan.ts';
+import { byteLength, type ByteRange } from './range/byte-range.ts';
 
 export interface MultipartLayout {
   readonly boundary: string;

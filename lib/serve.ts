@@ -7,8 +7,9 @@ import { contentTypeOf, decide } from './decide.ts';
 import { contentRange, unsatisfiedRange } from './range/content-range.ts';
 import { multipartLayout, multipartStream } from './multipart.ts';
 import { parseRange, type RangeSpec } from './range/parse.ts';
-import { DEFAULT_RANGE_LIMITS, byteLength, planRanges, type ByteRange, type RangeLimits, type RangePlan } from './range/plan.ts';
-import { DEFAULT_RETRY_POLICY, resilient, type RetryPolicy, type UpstreamStats } from './store/resilient.ts';
+import { byteLength, type ByteRange } from './range/byte-range.ts';
+import { DEFAULT_RANGE_LIMITS, planRanges, type RangeLimits, type RangePlan } from './range/plan.ts';
+import { DEFAULT_STORE_RETRY, resilient, type StoreRetryPolicy, type UpstreamStats } from './store/resilient.ts';
 import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
 import { openParts } from './upstream.ts';
 
@@ -18,14 +19,14 @@ export interface ServeOptions {
   /** Upstream GETs open at once for one multipart answer. */
   readonly concurrency: number;
   /** Retries and timeouts of store calls. */
-  readonly retry: RetryPolicy;
+  readonly retry: StoreRetryPolicy;
 }
 
 /** Workers allow 6 open connections per request; more would only queue. */
 export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
   limits: DEFAULT_RANGE_LIMITS,
   concurrency: 6,
-  retry: DEFAULT_RETRY_POLICY,
+  retry: DEFAULT_STORE_RETRY,
 };
 
 /** What one request asked and got, for its log line. */
@@ -130,7 +131,7 @@ export async function multipartResponse(
   out.set('content-type', layout.contentType);
   out.set('content-length', String(layout.length));
   out.delete('content-encoding');
-  const source = await openParts(store, key, meta.etag, plan.spans, concurrency);
+  const source = await openParts(store, key, meta.etag, plan.gets, concurrency);
   return new Response(multipartStream(layout, source), { status: 206, headers: out });
 }
 
@@ -202,7 +203,7 @@ function record(stats: ServeStats, plan: RangePlan, rangesAsked: number, method:
       return;
     case 'multi':
       stats.served = `${plan.parts.length} parts`;
-      stats.plannedGets = plan.spans.length;
+      stats.plannedGets = plan.gets.length;
   }
 }
 

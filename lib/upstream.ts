@@ -1,10 +1,12 @@
 /**
  * Fetching the parts of a multipart answer: one guarded GET per planned
- * span, a bounded number open at once ahead of the part being written, and
- * each span cut into its parts as it streams by.
+ * UpstreamGet, a bounded number open at once ahead of the part being
+ * written, and each GET's body cut into its parts as it streams by.
  */
 import type { PartSource } from './multipart.ts';
-import { byteLength, type ByteRange, type UpstreamSpan } from './range/plan.ts';
+import { byteLength, type ByteRange } from './range/byte-range.ts';
+import type { UpstreamGet } from './range/plan.ts';
+import { BodyLengthError } from './body.ts';
 import type { ObjectStore } from './store/types.ts';
 
 /**
@@ -16,10 +18,10 @@ export async function openParts(
   store: ObjectStore,
   key: string,
   etag: string,
-  spans: readonly UpstreamSpan[],
+  gets: readonly UpstreamGet[],
   concurrency: number,
 ): Promise<PartSource> {
-  const parts = new UpstreamParts(store, key, etag, spans, concurrency);
+  const parts = new UpstreamParts(store, key, etag, gets, concurrency);
   try {
     await parts.first();
   } catch (err) {
@@ -30,11 +32,12 @@ export async function openParts(
 }
 
 class UpstreamParts implements PartSource {
-  /** The GET of each span, once started; every GET carries If-Match: etag. */
-  private readonly gets: Promise<ReadableStream<Uint8Array>>[] = [];
-  private span = 0;
+  /** The answer to each planned GET, once started; every GET carries If-Match: etag. */
+  private readonly answers: Promise<ReadableStream<Uint8Array>>[] = [];
+  /** Index of the GET whose parts are being written, and of the part within it. */
+  private get = 0;
   private part = 0;
-  private slicer: SpanSlicer | undefined;
+  private slicer: BodySlicer | undefined;
   private body: ReadableStream<Uint8Array> | undefined;
   private cancelled = false;
 
@@ -42,67 +45,67 @@ class UpstreamParts implements PartSource {
     private readonly store: ObjectStore,
     private readonly key: string,
     private readonly etag: string,
-    private readonly spans: readonly UpstreamSpan[],
+    private readonly gets: readonly UpstreamGet[],
     private readonly concurrency: number,
   ) {
     this.startGets();
   }
 
   first(): Promise<ReadableStream<Uint8Array>> {
-    return this.gets[0]!;
+    return this.answers[0]!;
   }
 
   async next(): Promise<ReadableStream<Uint8Array>> {
-    const span = this.spans[this.span]!;
+    const get = this.gets[this.get]!;
     if (this.part === 0) {
-      // The span before has been written out: its connection is free.
+      // The GET before has been written out: its connection is free.
       this.startGets();
-      this.body = await this.gets[this.span]!;
-      this.slicer = span.parts.length > 1 ? new SpanSlicer(this.body, span) : undefined;
+      this.body = await this.answers[this.get]!;
+      this.slicer = get.parts.length > 1 ? new BodySlicer(this.body, get) : undefined;
     }
-    const part = span.parts[this.part]!;
-    // A span of one part is the store's body itself, piped untouched (on
+    const part = get.parts[this.part]!;
+    // A GET of one part is the store's body itself, piped untouched (on
     // Workers, stream to stream without JavaScript). Its length is checked
     // with the whole body's: a short part makes the body short, and so an
     // aborted transfer.
     const stream = this.slicer ? this.slicer.slice(part) : this.body!;
-    if (++this.part === span.parts.length) {
+    if (++this.part === get.parts.length) {
       this.part = 0;
-      this.span++;
+      this.get++;
     }
     return stream;
   }
 
   async cancel(reason: unknown): Promise<void> {
     this.cancelled = true;
-    // Mid-span, the slicer holds that span's body; a body being piped is
+    // Mid-GET, the slicer holds that GET's body; a body being piped is
     // cancelled by its pipe. Every later GET is closed here.
     if (this.part > 0) await this.slicer?.cancel(reason);
     await Promise.all(
-      this.gets.slice(this.part > 0 ? this.span + 1 : this.span).map(async (get) => {
+      this.answers.slice(this.part > 0 ? this.get + 1 : this.get).map(async (get) => {
         const body = await get.catch(() => undefined);
         if (body && !body.locked) await body.cancel(reason).catch(() => {});
       }),
     );
   }
 
-  /** Keeps `concurrency` GETs open: the span being written and the ones after it. */
+  /** Keeps `concurrency` GETs open: the one being written and the ones after it. */
   private startGets(): void {
-    while (!this.cancelled && this.gets.length < this.spans.length && this.gets.length < this.span + this.concurrency) {
-      const s = this.spans[this.gets.length]!;
-      const get = this.store.get(this.key, this.etag, { offset: s.start, length: byteLength(s) });
+    while (!this.cancelled && this.answers.length < this.gets.length && this.answers.length < this.get + this.concurrency) {
+      const g = this.gets[this.answers.length]!;
+      const answer = this.store.get(this.key, this.etag, { offset: g.start, length: byteLength(g) });
       // Observed later, in order; until then a failure must not count as unhandled.
-      get.catch(() => {});
-      this.gets.push(get);
+      answer.catch(() => {});
+      this.answers.push(answer);
     }
   }
 }
 
 /**
- * Cuts one upstream body into consecutive ascending parts, dropping the
- * bytes between them. Chunks are passed on as views, never copied.
+ * Cuts the body of one upstream GET into its consecutive ascending parts,
+ * dropping the bytes between them. Chunks are passed on as views, never copied.
  */
-class SpanSlicer {
+class BodySlicer {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   /** Object offset of the first byte of `pending`, or of the next chunk read. */
   private pos: number;
@@ -110,10 +113,10 @@ class SpanSlicer {
 
   constructor(
     body: ReadableStream<Uint8Array>,
-    private readonly span: ByteRange,
+    private readonly asked: ByteRange,
   ) {
     this.reader = body.getReader();
-    this.pos = span.start;
+    this.pos = asked.start;
   }
 
   slice(range: ByteRange): ReadableStream<Uint8Array> {
@@ -134,10 +137,10 @@ class SpanSlicer {
             this.pos = chunkStart + to;
             controller.enqueue(chunk.subarray(from, to));
             if (this.pos > range.end) {
-              // After the span's last part, read the end of the body, so the
+              // After the GET's last part, read the end of the body, so the
               // connection is released rather than left half-read.
-              if (this.pos > this.span.end && this.pending === undefined && !(await this.reader.read()).done) {
-                await this.cancel(new RangeError('upstream body longer than asked'));
+              if (this.pos > this.asked.end && this.pending === undefined && !(await this.reader.read()).done) {
+                await this.cancel(new BodyLengthError('upstream body longer than asked'));
               }
               controller.close();
             }
@@ -156,7 +159,7 @@ class SpanSlicer {
 
   private async read(): Promise<Uint8Array> {
     const { done, value } = await this.reader.read();
-    if (done) throw new RangeError(`upstream body ended early, at offset ${this.pos}`);
+    if (done) throw new BodyLengthError(`upstream body ended early, at offset ${this.pos}`);
     return value;
   }
 }

@@ -27,7 +27,7 @@ import { rangeField } from '../range/content-range.ts';
 import { parseRange } from '../range/parse.ts';
 import { DEFAULT_RANGE_LIMITS, type RangeLimits } from '../range/plan.ts';
 import { DEFAULT_SERVE_OPTIONS, multipartResponse, plain, storeFailure } from '../serve.ts';
-import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
+import { DEFAULT_STORE_RETRY, newUpstreamStats, resilient, type StoreRetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
 import {
   ETAG_KEY_HEADER,
@@ -48,7 +48,7 @@ export interface OriginRequestOptions {
   readonly keyPrefix?: string;
   readonly limits?: Partial<RangeLimits>;
   readonly concurrency?: number;
-  readonly retry?: Partial<RetryPolicy>;
+  readonly retry?: Partial<StoreRetryPolicy>;
   /** CloudFront's limit on a response generated in origin-request, headers and body (1 MB). */
   readonly maxGeneratedBytes?: number;
 }
@@ -61,7 +61,7 @@ export const STREAM_PATH = '/stream';
 
 export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings: EdgeBindings }> {
   const limits = { ...DEFAULT_RANGE_LIMITS, ...options.limits };
-  const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const retry = { ...DEFAULT_STORE_RETRY, ...options.retry };
   const maxBytes = options.maxGeneratedBytes ?? ORIGIN_REQUEST_LIMIT;
   const app = new Hono<{ Bindings: EdgeBindings }>();
 

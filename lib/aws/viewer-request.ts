@@ -19,11 +19,12 @@ import { Hono } from 'hono';
 import { ALLOW, corsFor, unexpectedError } from '../app.ts';
 import { decide } from '../decide.ts';
 import { objectKey } from '../keys.ts';
-import { DEFAULT_RANGE_LIMITS, type ByteRange, type RangeLimits, type RangePlan } from '../range/plan.ts';
+import type { ByteRange } from '../range/byte-range.ts';
+import { DEFAULT_RANGE_LIMITS, type RangeLimits, type RangePlan } from '../range/plan.ts';
 import { rangeField, unsatisfiedRange } from '../range/content-range.ts';
 import { notModified, plain, storeFailure } from '../serve.ts';
 import { checkSignature, hmacKey } from '../signing.ts';
-import { DEFAULT_RETRY_POLICY, newUpstreamStats, resilient, type RetryPolicy } from '../store/resilient.ts';
+import { DEFAULT_STORE_RETRY, newUpstreamStats, resilient, type StoreRetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
 import { ETAG_KEY_HEADER, generatedResponses, passOn, setHeader, type EdgeBindings } from './cloudfront.ts';
 
@@ -32,7 +33,7 @@ export interface ViewerRequestOptions {
   readonly keyPrefix?: string;
   readonly limits?: Partial<RangeLimits>;
   /** Viewer triggers time out after 5 s: keep the HEAD's retries well inside it. */
-  readonly retry?: Partial<RetryPolicy>;
+  readonly retry?: Partial<StoreRetryPolicy>;
   /** Origins allowed to read objects from scripts (CORS preflight answered here); absent for none. */
   readonly corsOrigins?: '*' | readonly string[];
   /** When set, every GET/HEAD must carry a valid signature made with this secret (see lib/signing.ts). */
@@ -42,7 +43,7 @@ export interface ViewerRequestOptions {
 /** The fields this function decides; none of them reaches the cache or the origin. */
 const DECIDED = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range'];
 
-const VIEWER_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, attempts: 2, timeoutMs: 1500, budgetMs: 3500 };
+const VIEWER_RETRY: StoreRetryPolicy = { ...DEFAULT_STORE_RETRY, attempts: 2, timeoutMs: 1500, budgetMs: 3500 };
 
 export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings: EdgeBindings }> {
   const limits = { ...DEFAULT_RANGE_LIMITS, ...options.limits };

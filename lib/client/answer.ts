@@ -6,7 +6,7 @@
  * (§8.8.3, strong comparison).
  */
 import { parseContentRange } from '../range/content-range.ts';
-import type { ByteRange } from '../range/plan.ts';
+import type { ByteRange } from '../range/byte-range.ts';
 import { byterangesBoundary } from './multipart-reader.ts';
 import { isStrongEtag, type RemoteObject } from './probe.ts';
 

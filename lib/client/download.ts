@@ -15,9 +15,10 @@
  *                             <file>.part renamed to <file>
  */
 import { rename, rm } from 'node:fs/promises';
-import type { ByteRange } from '../range/plan.ts';
+import type { ByteRange } from '../range/byte-range.ts';
 import { judgeAnswer, type RangedAnswer } from './answer.ts';
-import { DEFAULT_RETRY, backoffMs, sleep, type RetryPolicy } from './backoff.ts';
+import { backoffMs, sleep } from '../backoff.ts';
+import { DEFAULT_DOWNLOAD_RETRY, type DownloadRetryPolicy } from './retry.ts';
 import { chunksOf } from './chunks.ts';
 import { DownloadError, ObjectChanged } from './errors.ts';
 import { readByteranges } from './multipart-reader.ts';
@@ -49,7 +50,7 @@ export interface DownloadOptions {
   readonly smallHole?: number;
   /** At most this many ranges per multi-range request (default 64). */
   readonly maxRangesPerRequest?: number;
-  readonly retry?: Partial<RetryPolicy>;
+  readonly retry?: Partial<DownloadRetryPolicy>;
   /** How often the download starts over for a changed object before it gives up (default 3). */
   readonly maxRestarts?: number;
   /** A connection that moves no byte for this long is abandoned and retried (default 30 s). */
@@ -104,7 +105,7 @@ type Known = RemoteObject & { readonly size: number };
 
 export class Downloader {
   readonly #o: Required<Omit<DownloadOptions, 'segmentSize' | 'signal' | 'onEvent' | 'retry'>> & Pick<DownloadOptions, 'segmentSize' | 'onEvent'>;
-  readonly #retry: RetryPolicy;
+  readonly #retry: DownloadRetryPolicy;
   readonly #signal: AbortSignal;
   readonly #part: string;
   readonly #statePath: string;
@@ -129,7 +130,7 @@ export class Downloader {
       fetch: globalThis.fetch,
       ...options,
     };
-    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#retry = { ...DEFAULT_DOWNLOAD_RETRY, ...options.retry };
     this.#signal = options.signal ?? new AbortController().signal;
     this.#part = `${options.output}.part`;
     this.#statePath = `${options.output}.part.json`;

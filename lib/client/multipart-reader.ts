@@ -19,7 +19,7 @@
  * bytes of a range may well contain the boundary string.
  */
 import { parseContentRange } from '../range/content-range.ts';
-import { byteLength, type ByteRange } from '../range/plan.ts';
+import { byteLength, type ByteRange } from '../range/byte-range.ts';
 
 export type ByterangesEvent =
   /** A part begins: its range and the complete length it states (undefined for `/*`). */

@@ -5,7 +5,8 @@
  * fetched together in one multi-range request (RFC 9110 §14.2, §14.6).
  * Pure: no I/O.
  */
-import { byteLength, coalesce, type ByteRange } from '../range/plan.ts';
+import { byteLength, type ByteRange } from '../range/byte-range.ts';
+import { coalesce } from '../range/plan.ts';
 
 /** The byte ranges already written, kept sorted and merged. */
 export class Coverage {

@@ -7,7 +7,7 @@
  * state that is true: at worst some written bytes are fetched again.
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { ByteRange } from '../range/plan.ts';
+import type { ByteRange } from '../range/byte-range.ts';
 import type { RemoteObject } from './probe.ts';
 
 export interface DownloadState {

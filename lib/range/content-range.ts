@@ -1,5 +1,5 @@
 /** Content-Range field values (RFC 9110 §14.4), and the Range a client or a cache sends (§14.2). */
-import type { ByteRange } from './plan.ts';
+import type { ByteRange } from './byte-range.ts';
 
 /** `bytes first-last/complete-length` for a satisfied range. */
 export function contentRange(range: ByteRange, length: number): string {

@@ -9,7 +9,7 @@
  *   suffix-range   = "-" suffix-length
  *
  * The parser knows nothing about the object: it only turns text into specs.
- * Resolving specs against a length is `resolve.ts`.
+ * Resolving specs against a length is `resolveRanges` in plan.ts.
  */
 
 /**

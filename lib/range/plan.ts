@@ -3,13 +3,8 @@
  * length (RFC 9110 §14.1.1, §14.2, §15.3.7), and which upstream GETs fetch
  * it. Pure range arithmetic: no streams, no I/O.
  */
+import { byteLength, type ByteRange } from './byte-range.ts';
 import type { RangeSpec } from './parse.ts';
-
-/** An inclusive byte range, as Content-Range writes it. */
-export interface ByteRange {
-  readonly start: number;
-  readonly end: number;
-}
 
 export type RangePlan =
   /** 200 with the whole representation: no usable Range, or one we choose to ignore. */
@@ -19,10 +14,14 @@ export type RangePlan =
   /** 206 with exactly this one range. */
   | { readonly kind: 'single'; readonly range: ByteRange }
   /** 206 multipart/byteranges with these parts in this order, fetched by these GETs. */
-  | { readonly kind: 'multi'; readonly parts: readonly ByteRange[]; readonly spans: readonly UpstreamSpan[] };
+  | { readonly kind: 'multi'; readonly parts: readonly ByteRange[]; readonly gets: readonly UpstreamGet[] };
 
-/** One upstream GET: a span of the object that carries one or more parts, in response order. */
-export interface UpstreamSpan extends ByteRange {
+/**
+ * One planned upstream GET: the byte range it asks the store for, and the
+ * parts it carries, ascending and in response order. Bytes between two parts
+ * are read and dropped.
+ */
+export interface UpstreamGet extends ByteRange {
   readonly parts: readonly ByteRange[];
 }
 
@@ -103,8 +102,8 @@ export function planRanges(
   const parts = ranges;
   const cost = parts.reduce((sum, p) => sum + byteLength(p) + partOverhead, 0);
   if (cost > length) return { kind: 'full' };
-  const spans = planUpstream(parts, length, limits);
-  return spans === null ? { kind: 'full' } : { kind: 'multi', parts, spans };
+  const gets = planUpstream(parts, length, limits);
+  return gets === null ? { kind: 'full' } : { kind: 'multi', parts, gets };
 }
 
 /** Merges overlapping and adjacent ranges; the result is sorted by start. */
@@ -131,36 +130,31 @@ export function coalesce(ranges: readonly ByteRange[]): ByteRange[] {
  * more than the object; when that cannot be done (too many reversals, or
  * joins too costly) it returns null: reading the whole object is cheaper.
  */
-export function planUpstream(parts: readonly ByteRange[], length: number, limits: RangeLimits): UpstreamSpan[] | null {
-  const spans: UpstreamSpan[] = [];
+export function planUpstream(parts: readonly ByteRange[], length: number, limits: RangeLimits): UpstreamGet[] | null {
+  const gets: UpstreamGet[] = [];
   for (const p of parts) {
-    const last = spans[spans.length - 1];
+    const last = gets[gets.length - 1];
     if (last !== undefined && p.start > last.end && p.start - last.end - 1 <= limits.upstreamGap) {
-      spans[spans.length - 1] = join(last, { ...p, parts: [p] });
+      gets[gets.length - 1] = join(last, { ...p, parts: [p] });
     } else {
-      spans.push({ ...p, parts: [p] });
+      gets.push({ ...p, parts: [p] });
     }
   }
-  let read = spans.reduce((sum, s) => sum + byteLength(s), 0);
-  while (spans.length > limits.maxUpstreamGets) {
+  let read = gets.reduce((sum, s) => sum + byteLength(s), 0);
+  while (gets.length > limits.maxUpstreamGets) {
     let best = -1;
-    for (let i = 0; i + 1 < spans.length; i++) {
-      const gap = spans[i + 1]!.start - spans[i]!.end - 1;
-      if (gap >= 0 && (best < 0 || gap < spans[best + 1]!.start - spans[best]!.end - 1)) best = i;
+    for (let i = 0; i + 1 < gets.length; i++) {
+      const gap = gets[i + 1]!.start - gets[i]!.end - 1;
+      if (gap >= 0 && (best < 0 || gap < gets[best + 1]!.start - gets[best]!.end - 1)) best = i;
     }
     if (best < 0) return null;
-    read += spans[best + 1]!.start - spans[best]!.end - 1;
+    read += gets[best + 1]!.start - gets[best]!.end - 1;
     if (read > length) return null;
-    spans.splice(best, 2, join(spans[best]!, spans[best + 1]!));
+    gets.splice(best, 2, join(gets[best]!, gets[best + 1]!));
   }
-  return spans;
+  return gets;
 }
 
-function join(a: UpstreamSpan, b: UpstreamSpan): UpstreamSpan {
+function join(a: UpstreamGet, b: UpstreamGet): UpstreamGet {
   return { start: a.start, end: b.end, parts: [...a.parts, ...b.parts] };
-}
-
-/** How many bytes an inclusive range holds. */
-export function byteLength(r: ByteRange): number {
-  return r.end - r.start + 1;
 }

@@ -5,7 +5,8 @@
  * the whole object, silently), so we only ever ask it for one span, with
  * the ETag as an If-Match guard.
  */
-import { StoreError, type ObjectMeta, type ObjectStore, type RangeRequest, type Span } from './types.ts';
+import type { RangeSpec } from '../range/parse.ts';
+import { StoreError, type ObjectMeta, type ObjectStore, type Span } from './types.ts';
 
 /** The part of the `R2Bucket` binding this adapter uses (workers-types has the full one). */
 export interface R2BucketLike {
@@ -53,7 +54,7 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
       return object.body;
     },
 
-    async read(key, range: RangeRequest | undefined) {
+    async read(key, range: RangeSpec | undefined) {
       const r2Range: R2RangeLike | undefined =
         range === undefined
           ? undefined

@@ -5,24 +5,25 @@
  * client from it yet. A body that breaks mid-stream is not retried: the
  * response stream errors instead.
  */
-import { StoreError, type ObjectStore, type RangeRequest, type Span, type StoreErrorKind } from './types.ts';
+import { backoffMs, sleep, type Backoff } from '../backoff.ts';
+import type { RangeSpec } from '../range/parse.ts';
+import { StoreError, type ObjectStore, type Span, type StoreErrorKind } from './types.ts';
 
-export interface RetryPolicy {
+/** The store's retry policy: Backoff (lib/backoff.ts) plus its budget and timeout. */
+export interface StoreRetryPolicy extends Backoff {
   /** Tries per call, the first included. */
   readonly attempts: number;
-  /** Backoff before retry n is random in [0, min(maxDelayMs, baseDelayMs * 2^n)] ("full jitter"). */
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
   /** A call that has not answered after this long is abandoned (and retried). */
   readonly timeoutMs: number;
   /** No retry starts once this much time has gone on one call. */
   readonly budgetMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+/** 3 tries; waits up to 100 ms then 200 ms; 10 s per call, no retry after 15 s. */
+export const DEFAULT_STORE_RETRY: StoreRetryPolicy = {
   attempts: 3,
-  baseDelayMs: 50,
-  maxDelayMs: 1000,
+  baseMs: 100,
+  maxMs: 1000,
   timeoutMs: 10_000,
   budgetMs: 15_000,
 };
@@ -40,7 +41,7 @@ export const newUpstreamStats = (): UpstreamStats => ({ heads: 0, gets: 0, retri
 
 const RETRYABLE: ReadonlySet<StoreErrorKind> = new Set(['unavailable', 'overloaded', 'timeout']);
 
-export function resilient(store: ObjectStore, policy: RetryPolicy, stats: UpstreamStats): ObjectStore {
+export function resilient(store: ObjectStore, policy: StoreRetryPolicy, stats: UpstreamStats): ObjectStore {
   async function call<T>(op: (signal: AbortSignal) => Promise<T>, discard: (value: T) => void): Promise<T> {
     const started = Date.now();
     try {
@@ -51,8 +52,7 @@ export function resilient(store: ObjectStore, policy: RetryPolicy, stats: Upstre
           const spent = Date.now() - started;
           if (!(err instanceof StoreError) || !RETRYABLE.has(err.kind)) throw err;
           if (attempt >= policy.attempts || spent >= policy.budgetMs) throw err;
-          const delay = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-          await sleep(Math.min(delay, policy.budgetMs - spent));
+          await sleep(Math.min(backoffMs(attempt, policy), policy.budgetMs - spent));
           stats.retries++;
         }
       }
@@ -64,7 +64,7 @@ export function resilient(store: ObjectStore, policy: RetryPolicy, stats: Upstre
   const { read } = store;
   return {
     ...(read && {
-      read(key: string, range: RangeRequest | undefined) {
+      read(key: string, range: RangeSpec | undefined) {
         return call(
           (signal) => (stats.gets++, read.call(store, key, range, signal)),
           (answer) => void (typeof answer === 'object' && answer?.body.cancel().catch(() => {})),
@@ -111,8 +111,4 @@ function withTimeout<T>(op: (signal: AbortSignal) => Promise<T>, ms: number, dis
       },
     );
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

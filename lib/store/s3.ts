@@ -14,7 +14,8 @@ import {
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { parseContentRange } from '../range/content-range.ts';
-import { StoreError, type ObjectMeta, type ObjectStore, type RangeRequest, type Span } from './types.ts';
+import type { RangeSpec } from '../range/parse.ts';
+import { StoreError, type ObjectMeta, type ObjectStore, type Span } from './types.ts';
 
 export interface S3Settings {
   readonly endpoint?: string | undefined;
@@ -77,7 +78,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       }
     },
 
-    async read(key, range: RangeRequest | undefined, signal?: AbortSignal) {
+    async read(key, range: RangeSpec | undefined, signal?: AbortSignal) {
       // The whole object is asked as `bytes=0-` too: the answer's Content-Range
       // then states the object's length apart from the body's own length.
       const header =

@@ -4,7 +4,7 @@
  * status code; their failures are `StoreError`s for the handler to map.
  */
 import type { RangeSpec } from '../range/parse.ts';
-import type { ByteRange } from '../range/plan.ts';
+import type { ByteRange } from '../range/byte-range.ts';
 
 /** What the store knows of an object. */
 export interface ObjectMeta {
@@ -24,9 +24,6 @@ export interface HttpMetadata {
   readonly contentLanguage?: string | undefined;
   readonly expires?: Date | undefined;
 }
-
-/** A range as the client wrote it (`a-b`, `a-`, `-n`), for a store that resolves it itself. */
-export type RangeRequest = RangeSpec;
 
 /** What a one-GET read returns: metadata and bytes of the same version. */
 export interface Read {
@@ -53,11 +50,12 @@ export interface ObjectStore {
   get(key: string, etag: string, span?: Span, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /**
    * Optional: one unguarded GET that answers metadata and bytes at once —
-   * `range` as the store resolves it, or the whole object. null when there
+   * `range` as the client wrote it (`a-b`, `a-`, `-n`), resolved by the
+   * store, or the whole object. null when there
    * is no such object; 'unsatisfiable' when the store refused the range.
    * Saves the metadata round trip of plain (unconditional) requests.
    */
-  read?(key: string, range: RangeRequest | undefined, signal?: AbortSignal): Promise<Read | null | 'unsatisfiable'>;
+  read?(key: string, range: RangeSpec | undefined, signal?: AbortSignal): Promise<Read | null | 'unsatisfiable'>;
 }
 
 export type StoreErrorKind =

@@ -65,9 +65,9 @@ export function planProperty(numRuns: number): void {
         expect(plan.parts.length).toBeLessThanOrEqual(limits.maxRanges);
         expect(plan.parts.every(inside)).toBe(true);
         expect(plan.parts.reduce((n, p) => n + p.end - p.start + 1 + overhead, 0)).toBeLessThanOrEqual(length);
-        expect(plan.spans.length).toBeLessThanOrEqual(limits.maxUpstreamGets);
-        expect(plan.spans.flatMap((s) => s.parts)).toEqual(plan.parts);
-        for (const s of plan.spans) for (const p of s.parts) expect(s.start <= p.start && p.end <= s.end).toBe(true);
+        expect(plan.gets.length).toBeLessThanOrEqual(limits.maxUpstreamGets);
+        expect(plan.gets.flatMap((s) => s.parts)).toEqual(plan.parts);
+        for (const s of plan.gets) for (const p of s.parts) expect(s.start <= p.start && p.end <= s.end).toBe(true);
       },
     ),
     { numRuns },

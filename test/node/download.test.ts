@@ -19,7 +19,7 @@ import { download, type DownloadEvent, type DownloadOptions } from '../../lib/cl
 import { probe } from '../../lib/client/probe.ts';
 import { holes } from '../../lib/client/segments.ts';
 import { readState, stateFor } from '../../lib/client/state.ts';
-import type { ByteRange } from '../../lib/range/plan.ts';
+import type { ByteRange } from '../../lib/range/byte-range.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { startNginx, type Nginx } from '../support/nginx.ts';

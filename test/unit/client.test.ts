@@ -1,12 +1,11 @@
 /**
  * The pure parts of the download client: Content-Range parsing, segment
  * arithmetic, the multipart/byteranges reader, judging answers, the state
- * file's match rule, ETag-as-MD5, backoff and progress formatting.
+ * file's match rule, ETag-as-MD5 and progress formatting.
  */
 import { describe, expect, it } from 'vitest';
 import { pseudoRandomBytes } from '../../infra/local/bytes.ts';
 import { judgeAnswer } from '../../lib/client/answer.ts';
-import { backoffMs } from '../../lib/client/backoff.ts';
 import { byterangesBoundary, readByteranges, type ByterangesEvent } from '../../lib/client/multipart-reader.ts';
 import { isStrongEtag, validatorHeaders, type RemoteObject } from '../../lib/client/probe.ts';
 import { RateMeter, barLine, plainLine, progressLine } from '../../lib/client/progress.ts';
@@ -15,7 +14,7 @@ import { stateFor, stateMatches } from '../../lib/client/state.ts';
 import { md5OfEtag } from '../../lib/client/verify.ts';
 import { multipartLayout } from '../../lib/multipart.ts';
 import { parseContentRange, rangeField } from '../../lib/range/content-range.ts';
-import type { ByteRange } from '../../lib/range/plan.ts';
+import type { ByteRange } from '../../lib/range/byte-range.ts';
 
 describe('parseContentRange (§14.4)', () => {
   it.for([
@@ -244,14 +243,7 @@ describe('validators', () => {
   });
 });
 
-describe('backoff and progress', () => {
-  it('full jitter under a doubling cap, bounded by maxMs', () => {
-    const policy = { attempts: 5, baseMs: 100, maxMs: 1000 };
-    expect(backoffMs(0, policy, () => 1)).toBe(0);
-    expect([1, 2, 3, 4, 5, 6].map((f) => backoffMs(f, policy, () => 1))).toEqual([100, 200, 400, 800, 1000, 1000]);
-    expect(backoffMs(3, policy, () => 0.5)).toBe(200);
-  });
-
+describe('progress', () => {
   it('RateMeter: bytes per second over the window', () => {
     const m = new RateMeter(5000);
     expect(m.sample(0, 0)).toBe(0);

@@ -7,10 +7,10 @@ import {
   planRanges,
   planUpstream,
   resolveRanges,
-  type ByteRange,
   type RangeLimits,
   type RangePlan,
 } from '../../lib/range/plan.ts';
+import type { ByteRange } from '../../lib/range/byte-range.ts';
 
 const r = (start: number, end: number): ByteRange => ({ start, end });
 
@@ -39,7 +39,7 @@ describe('planRanges', () => {
     ['bytes=-0', 100, { kind: 'unsatisfiable' }],
     ['bytes=0-9,5-19', 100, { kind: 'single', range: { start: 0, end: 19 } }], // overlap coalesced
     ['bytes=10-19,0-9', 100, { kind: 'single', range: { start: 0, end: 19 } }], // adjacent, reversed
-    ['bytes=0-9,20-29', 100, { kind: 'multi', parts: [r(0, 9), r(20, 29)], spans: [{ ...r(0, 29), parts: [r(0, 9), r(20, 29)] }] }],
+    ['bytes=0-9,20-29', 100, { kind: 'multi', parts: [r(0, 9), r(20, 29)], gets: [{ ...r(0, 29), parts: [r(0, 9), r(20, 29)] }] }],
     ['bytes=200-,0-0', 100, { kind: 'single', range: { start: 0, end: 0 } }],
     // Zero-length representation (§14.1.1).
     ['bytes=0-0', 0, { kind: 'unsatisfiable' }],
@@ -54,7 +54,7 @@ describe('planRanges', () => {
 
 describe('planRanges: multipart, merging and limits', () => {
   const L: RangeLimits = { maxRanges: 5, upstreamGap: 0, maxUpstreamGets: 10 };
-  const multi = (...parts: ByteRange[]): RangePlan => ({ kind: 'multi', parts, spans: parts.map((p) => ({ ...p, parts: [p] })) });
+  const multi = (...parts: ByteRange[]): RangePlan => ({ kind: 'multi', parts, gets: parts.map((p) => ({ ...p, parts: [p] })) });
   it.for<[string, string, number, number, RangePlan]>([
     ['parts in request order', 'bytes=500-509,0-9', 1000, 0, multi(r(500, 509), r(0, 9))],
     ['three parts', 'bytes=0-9,100-109,-10', 1000, 0, multi(r(0, 9), r(100, 109), r(990, 999))],
@@ -100,12 +100,12 @@ describe('planUpstream', () => {
     ['over maxGets with only reversals: null', [r(30, 39), r(20, 29), r(10, 19), r(0, 9)], limits(0, 2), null],
     ['joins never read more than the object', [r(0, 9), r(990, 999), r(0, 9), r(990, 999)], limits(0, 1), null],
   ])('%s', ([, parts, lim, want]) => {
-    const spans = planUpstream(parts, 1000, lim);
-    expect(spans?.map((s) => [s.start, s.end, s.parts.length]) ?? null).toEqual(want);
-    // Every part is in exactly one span, in order, inside it.
-    if (spans) {
-      expect(spans.flatMap((s) => s.parts)).toEqual(parts);
-      for (const s of spans) for (const p of s.parts) expect(p.start >= s.start && p.end <= s.end).toBe(true);
+    const gets = planUpstream(parts, 1000, lim);
+    expect(gets?.map((s) => [s.start, s.end, s.parts.length]) ?? null).toEqual(want);
+    // Every part is in exactly one GET, in order, inside it.
+    if (gets) {
+      expect(gets.flatMap((s) => s.parts)).toEqual(parts);
+      for (const s of gets) for (const p of s.parts) expect(p.start >= s.start && p.end <= s.end).toBe(true);
     }
   });
 

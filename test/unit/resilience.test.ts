@@ -4,7 +4,7 @@ import { createApp, type AppOptions } from '../../lib/app.ts';
 import { StoreError, type StoreErrorKind } from '../../lib/store/types.ts';
 import { MemoryStore } from '../support/memory-store.ts';
 
-const FAST = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 200, budgetMs: 2000 };
+const FAST = { attempts: 3, baseMs: 2, maxMs: 5, timeoutMs: 200, budgetMs: 2000 };
 
 let store: MemoryStore;
 let lines: string[];
@@ -65,7 +65,7 @@ describe('retries', () => {
 
   it('stops retrying when the time budget is spent', async () => {
     failFirst(99, 'head', 'unavailable');
-    const res = await app({ retry: { ...FAST, attempts: 100, baseDelayMs: 20, maxDelayMs: 20, budgetMs: 100 } }).request('/a.bin');
+    const res = await app({ retry: { ...FAST, attempts: 100, baseMs: 20, maxMs: 20, budgetMs: 100 } }).request('/a.bin');
     expect(res.status).toBe(502);
     expect(store.calls.length).toBeLessThan(20);
   });

@@ -82,7 +82,7 @@ describe('store trouble inside workerd', () => {
     };
     return store;
   }
-  const retry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 100, budgetMs: 2000 };
+  const retry = { attempts: 3, baseMs: 2, maxMs: 5, timeoutMs: 100, budgetMs: 2000 };
 
   it('a failing GET is retried', async () => {
     const store = troubled({ failFirst: 2 });
