@@ -3,14 +3,15 @@
  * then the bytes. Framework-free: a Request and a store in, a Response out.
  */
 import { exactLength } from './body.ts';
-import { contentTypeOf, decide } from './decide.ts';
+import { parseETag, parseETagList, parseHttpDate } from './conditional.ts';
+import { contentTypeOf, decide, type Decision } from './decide.ts';
 import { contentRange, unsatisfiedRange } from './range/content-range.ts';
 import { multipartLayout, multipartStream } from './multipart.ts';
 import { parseRange, type RangeSpec } from './range/parse.ts';
 import { byteLength, type ByteRange } from './range/byte-range.ts';
-import { DEFAULT_RANGE_LIMITS, planRanges, type RangeLimits, type RangePlan } from './range/plan.ts';
+import { DEFAULT_RANGE_LIMITS, resolveRanges, type RangeLimits, type RangePlan } from './range/plan.ts';
 import { DEFAULT_STORE_RETRY, resilient, type StoreRetryPolicy, type UpstreamStats } from './store/resilient.ts';
-import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
+import { StoreError, type ObjectMeta, type ObjectStore, type ReadAsk, type ReadConditions } from './store/types.ts';
 import { openParts } from './upstream.ts';
 
 export interface ServeOptions {
@@ -77,17 +78,28 @@ async function respond(
   stats: ServeStats,
 ): Promise<Response> {
   const { method, headers } = request;
-  // Plain GETs: one store call answers metadata and bytes together (readOnce).
-  const quick = method === 'GET' ? await readOnce(store, key, headers, options, stats) : undefined;
-  if (quick) return quick;
-
+  const one = method === 'GET' && store.read ? oneRead(headers, store.readConditions ?? NO_CONDITIONS) : undefined;
+  if (one) {
+    const answer = await readOnce(store, key, one, request, options, stats);
+    if (answer) return answer;
+  }
   const meta = await store.head(key);
   if (meta === null) return plain(404, 'Not Found');
+  return answerFor(store, key, method, meta, decide(method, headers, meta, options.limits), options, stats);
+}
 
-  const decision = decide(method, headers, meta, options.limits);
+/** Answers the decision taken on `meta`, reading what it needs with If-Match: meta.etag. */
+async function answerFor(
+  store: ObjectStore,
+  key: string,
+  method: string,
+  meta: ObjectMeta,
+  decision: Decision,
+  options: ServeOptions,
+  stats: ServeStats,
+): Promise<Response> {
   if ('failed' in decision) return decision.failed === 304 ? notModified(meta) : plain(412, 'Precondition Failed');
   const { plan } = decision;
-  const partType = contentTypeOf(meta);
   record(stats, plan, decision.rangesAsked, method);
 
   switch (plan.kind) {
@@ -105,7 +117,7 @@ async function respond(
 
     case 'full': {
       if (method !== 'HEAD') return bytes(meta, undefined, await store.get(key, meta.etag));
-      const out = representationHeaders(meta, partType);
+      const out = representationHeaders(meta, contentTypeOf(meta));
       out.set('content-length', String(meta.size));
       return new Response(null, { status: 200, headers: out });
     }
@@ -135,47 +147,128 @@ export async function multipartResponse(
   return new Response(multipartStream(layout, source), { status: 206, headers: out });
 }
 
-/** Fields that make a request conditional (§13.1); such requests take the long way. */
-const CONDITIONAL = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range'];
+/** One read that may answer a GET: what it asks, and whether If-Range rides on it as If-Match. */
+interface OneRead {
+  readonly ask: ReadAsk;
+  readonly ifRangeRides: boolean;
+}
+
+const NO_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set();
 
 /**
- * The one-GET way for plain requests — a GET with no precondition and no
- * Range, or a Range of one spec: a store that can answers metadata and
- * bytes of one version together, saving the metadata round trip. Anything
- * else — several ranges, a store that cannot, an answer that is not exactly
- * what the long way would send — returns undefined and goes the long way.
+ * The one read that answers a GET whose answer is the whole object or one
+ * range, when the store can take its preconditions (`takes`); undefined
+ * for the long way (metadata first): several ranges, a field the store
+ * cannot evaluate, a list of entity-tags. Each field goes in the form
+ * §13.2.2 evaluates it: If-Unmodified-Since only without If-Match,
+ * If-Modified-Since only without If-None-Match, an invalid date not at all.
+ * If-Range with a strong entity-tag rides as If-Match (its failure then
+ * means "the whole object", §13.1.5) when the request has no step-1 field.
  */
-async function readOnce(
-  store: ObjectStore,
-  key: string,
-  headers: Headers,
-  options: ServeOptions,
-  stats: ServeStats,
-): Promise<Response | undefined> {
-  if (!store.read || CONDITIONAL.some((name) => headers.has(name))) return undefined;
+function oneRead(headers: Headers, takes: ReadonlySet<keyof ReadConditions>): OneRead | undefined {
   const value = headers.get('range');
   const specs = value === null ? null : parseRange(value);
-  const spec = specs?.[0];
-  if (specs !== null && (specs.length !== 1 || !plainSpec(spec!))) return undefined;
+  if (specs !== null && (specs.length !== 1 || !plainSpec(specs[0]!))) return undefined;
+  const range = specs?.[0];
 
-  const read = await store.read(key, spec);
-  if (read === null) return plain(404, 'Not Found');
-  if (read === 'unsatisfiable') return undefined;
-  const plan = planRanges(specs, read.meta.size, options.limits);
-  const fits =
-    (plan.kind === 'full' && spec === undefined && read.range === undefined) ||
-    (plan.kind === 'single' && read.range?.start === plan.range.start && read.range.end === plan.range.end);
-  if (!fits) {
-    await read.body.cancel().catch(() => {});
-    return undefined;
+  const conditions: { -readonly [K in keyof ReadConditions]: ReadConditions[K] } = {};
+  const ifMatch = headers.get('if-match');
+  if (ifMatch !== null) {
+    const list = parseETagList(ifMatch);
+    // `*` holds for any object there is; a missing one is a 404 anyway.
+    if (list !== '*') {
+      if (list.length !== 1 || list[0]!.weak) return undefined;
+      conditions.ifMatch = list[0]!.opaque;
+    }
+  } else {
+    conditions.ifUnmodifiedSince = dateOf(headers.get('if-unmodified-since'));
   }
-  record(stats, plan, specs?.length ?? 0, 'GET');
-  return bytes(read.meta, plan.kind === 'single' ? plan.range : undefined, read.body);
+  const ifNoneMatch = headers.get('if-none-match');
+  if (ifNoneMatch !== null) {
+    const list = parseETagList(ifNoneMatch);
+    if (list === '*' || list.length !== 1) return undefined;
+    conditions.ifNoneMatch = list[0]!.opaque; // weak comparison (§13.1.2): W/ does not count
+  } else {
+    conditions.ifModifiedSince = dateOf(headers.get('if-modified-since'));
+  }
+
+  let ifRangeRides = false;
+  const ifRange = headers.get('if-range');
+  if (ifRange !== null && range !== undefined && conditions.ifMatch === undefined && conditions.ifUnmodifiedSince === undefined) {
+    const tag = parseETag(ifRange);
+    if (tag !== null && !tag.weak) {
+      conditions.ifMatch = tag.opaque;
+      ifRangeRides = true;
+    }
+  }
+
+  for (const [name, v] of Object.entries(conditions) as Array<[keyof ReadConditions, unknown]>) {
+    if (v === undefined) delete conditions[name];
+    else if (!takes.has(name)) return undefined;
+  }
+  return { ask: { range, conditions }, ifRangeRides };
 }
 
 /** A spec any store takes as written: small numbers, not `-0`. */
 function plainSpec(spec: RangeSpec): boolean {
   return 'suffix' in spec ? spec.suffix > 0 && spec.suffix < Infinity : spec.first < Infinity;
+}
+
+/** A valid HTTP-date, or undefined: an invalid one is ignored (§13.1.3–4). */
+function dateOf(value: string | null): Date | undefined {
+  return (value === null ? null : parseHttpDate(value)) ?? undefined;
+}
+
+/**
+ * Answers a GET with one store call when it can: the store evaluates the
+ * preconditions it takes, and the answer is decided again through
+ * `decide()` on the metadata the read returned, so §13.2.2 holds exactly
+ * whatever the store's own rules. An answer that is not what the decision
+ * needs is dropped (its body cancelled) and the decision is answered from
+ * that metadata with a guarded read. Undefined: take the long way.
+ */
+async function readOnce(
+  store: ObjectStore,
+  key: string,
+  one: OneRead,
+  request: Request,
+  options: ServeOptions,
+  stats: ServeStats,
+): Promise<Response | undefined> {
+  const { method, headers } = request;
+  const answer = await store.read!(key, one.ask);
+  switch (answer.kind) {
+    case 'missing':
+      return plain(404, 'Not Found');
+    case 'unsatisfiable':
+      return undefined;
+    case 'refused':
+      if (answer.meta) return answerFor(store, key, method, answer.meta, decide(method, headers, answer.meta, options.limits), options, stats);
+      // No metadata (S3): the If-Range that rode as If-Match failed, so the
+      // whole object is the answer (§13.1.5) ...
+      if (one.ifRangeRides) {
+        const { ifMatch: _, ...rest } = one.ask.conditions ?? {};
+        return readOnce(store, key, { ask: { conditions: rest }, ifRangeRides: false }, request, options, stats);
+      }
+      // ... else a step-1 field failed, and that is a 412 whatever follows (§13.2.2).
+      return plain(412, 'Precondition Failed');
+    case 'bytes': {
+      const { meta, body } = answer;
+      const decision = decide(method, headers, meta, options.limits);
+      const range = one.ask.range && resolveRanges([one.ask.range], meta.size)[0];
+      const fits =
+        'plan' in decision &&
+        (decision.plan.kind === 'full'
+          ? range === undefined
+          : decision.plan.kind === 'single' && range?.start === decision.plan.range.start && range.end === decision.plan.range.end);
+      if (!fits) {
+        await body.cancel().catch(() => {});
+        return answerFor(store, key, method, meta, decision, options, stats);
+      }
+      record(stats, decision.plan, decision.rangesAsked, method);
+      return bytes(meta, range, body);
+    }
+  }
 }
 
 /** 200 with the whole object, or 206 with one range of it (§15.3.7.1: one range is never multipart). */

@@ -2,11 +2,11 @@
  * ObjectStore over a Cloudflare R2 bucket binding.
  *
  * R2 evaluates neither If-Range nor multi-range (a multi-range header gets
- * the whole object, silently), so we only ever ask it for one span, with
- * the ETag as an If-Match guard.
+ * the whole object, silently), so we only ever ask it for one span: with
+ * the ETag as an If-Match guard, or (read) with the request's own
+ * preconditions in `onlyIf`.
  */
-import type { RangeSpec } from '../range/parse.ts';
-import { StoreError, type ObjectMeta, type ObjectStore, type Span } from './types.ts';
+import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span } from './types.ts';
 
 /** The part of the `R2Bucket` binding this adapter uses (workers-types has the full one). */
 export interface R2BucketLike {
@@ -30,12 +30,12 @@ interface R2ObjectLike {
   };
   /** Present on a successful get; absent when `onlyIf` failed. */
   readonly body?: ReadableStream<Uint8Array>;
-  /** The range a ranged get answered. */
-  readonly range?: { offset?: number; length?: number } | { suffix: number };
 }
 
 export function r2Store(bucket: R2BucketLike): ObjectStore {
   return {
+    readConditions: R2_CONDITIONS,
+
     async head(key) {
       const object = await call(() => bucket.head(key));
       return object === null ? null : toMeta(object);
@@ -54,7 +54,7 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
       return object.body;
     },
 
-    async read(key, range: RangeSpec | undefined) {
+    async read(key, { range, conditions }: ReadAsk): Promise<ReadAnswer> {
       const r2Range: R2RangeLike | undefined =
         range === undefined
           ? undefined
@@ -63,29 +63,44 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
             : range.last === Infinity
               ? { offset: range.first }
               : { offset: range.first, length: range.last - range.first + 1 };
+      const onlyIf = conditions && onlyIfHeaders(conditions);
       let object;
       try {
-        object = await bucket.get(key, r2Range ? { range: r2Range } : {});
+        object = await bucket.get(key, { ...(r2Range && { range: r2Range }), ...(onlyIf && { onlyIf }) });
       } catch (cause) {
         // R2 refuses some ranges (past the end: error 10039; any range of an
         // empty object, locally) with errors we cannot tell from others:
         // the long way (metadata, then a planned read) decides.
-        if (r2Range) return 'unsatisfiable';
+        if (r2Range) return { kind: 'unsatisfiable' };
         throw new StoreError('unavailable', `R2: ${String(cause)}`, { cause });
       }
-      if (object === null) return null;
-      if (object.body === undefined) throw new StoreError('unavailable', `R2: GET ${key} returned no body`);
-      return { meta: toMeta(object), body: object.body, range: served(object.range, object.size) };
+      if (object === null) return { kind: 'missing' };
+      // A failed onlyIf returns the object's metadata without a body (not null).
+      if (object.body === undefined) return { kind: 'refused', meta: toMeta(object) };
+      // The bytes are what was asked, resolved against the size; R2's own
+      // `range` field is not read (its `suffix` key can be present and
+      // undefined, which once made every answer look like a misfit).
+      return { kind: 'bytes', meta: toMeta(object), body: object.body };
     },
   };
 }
 
-/** The inclusive byte range R2 says it served, clamped to the object. */
-function served(range: R2ObjectLike['range'], size: number): { start: number; end: number } | undefined {
-  if (range === undefined) return undefined;
-  if ('suffix' in range) return { start: Math.max(0, size - range.suffix), end: size - 1 };
-  const start = range.offset ?? 0;
-  return { start, end: range.length === undefined ? size - 1 : Math.min(size - 1, start + range.length - 1) };
+/** R2 takes every precondition: a refusal still carries the object's metadata. */
+const R2_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set([
+  'ifMatch',
+  'ifNoneMatch',
+  'ifModifiedSince',
+  'ifUnmodifiedSince',
+]);
+
+/** The conditions as the HTTP fields R2's `onlyIf` evaluates (Workers R2 API, R2GetOptions). */
+function onlyIfHeaders(c: ReadConditions): Headers | undefined {
+  const h = new Headers();
+  if (c.ifMatch !== undefined) h.set('if-match', c.ifMatch);
+  if (c.ifNoneMatch !== undefined) h.set('if-none-match', c.ifNoneMatch);
+  if (c.ifModifiedSince !== undefined) h.set('if-modified-since', c.ifModifiedSince.toUTCString());
+  if (c.ifUnmodifiedSince !== undefined) h.set('if-unmodified-since', c.ifUnmodifiedSince.toUTCString());
+  return [...h.keys()].length > 0 ? h : undefined;
 }
 
 async function call<T>(op: () => Promise<T>): Promise<T> {

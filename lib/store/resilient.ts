@@ -6,8 +6,7 @@
  * response stream errors instead.
  */
 import { backoffMs, sleep, type Backoff } from '../backoff.ts';
-import type { RangeSpec } from '../range/parse.ts';
-import { StoreError, type ObjectStore, type Span, type StoreErrorKind } from './types.ts';
+import { StoreError, type ObjectStore, type ReadAsk, type Span, type StoreErrorKind } from './types.ts';
 
 /** The store's retry policy: Backoff (lib/backoff.ts) plus its budget and timeout. */
 export interface StoreRetryPolicy extends Backoff {
@@ -61,13 +60,14 @@ export function resilient(store: ObjectStore, policy: StoreRetryPolicy, stats: U
     }
   }
 
-  const { read } = store;
+  const { read, readConditions } = store;
   return {
     ...(read && {
-      read(key: string, range: RangeSpec | undefined) {
+      readConditions,
+      read(key: string, ask: ReadAsk) {
         return call(
-          (signal) => (stats.gets++, read.call(store, key, range, signal)),
-          (answer) => void (typeof answer === 'object' && answer?.body.cancel().catch(() => {})),
+          (signal) => (stats.gets++, read.call(store, key, ask, signal)),
+          (answer) => void (answer.kind === 'bytes' && answer.body.cancel().catch(() => {})),
         );
       },
     }),

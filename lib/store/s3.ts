@@ -14,8 +14,8 @@ import {
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { parseContentRange } from '../range/content-range.ts';
-import type { RangeSpec } from '../range/parse.ts';
-import { StoreError, type ObjectMeta, type ObjectStore, type Span } from './types.ts';
+import { resolveRanges } from '../range/plan.ts';
+import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span } from './types.ts';
 
 export interface S3Settings {
   readonly endpoint?: string | undefined;
@@ -55,6 +55,8 @@ export function createS3Client(settings: S3Settings): S3Client {
 
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
   return {
+    readConditions: S3_CONDITIONS,
+
     async head(key, signal) {
       let out;
       try {
@@ -78,7 +80,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       }
     },
 
-    async read(key, range: RangeSpec | undefined, signal?: AbortSignal) {
+    async read(key, { range, conditions }: ReadAsk, signal?: AbortSignal): Promise<ReadAnswer> {
       // The whole object is asked as `bytes=0-` too: the answer's Content-Range
       // then states the object's length apart from the body's own length.
       const header =
@@ -89,22 +91,37 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
             : `bytes=${range.first}-${range.last === Infinity ? '' : range.last}`;
       let out;
       try {
-        out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: header }), aborting(signal));
+        const command = new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Range: header,
+          IfMatch: conditions?.ifMatch,
+          IfUnmodifiedSince: conditions?.ifUnmodifiedSince,
+        });
+        out = await client.send(command, aborting(signal));
       } catch (err) {
         const status = statusOf(err);
-        if (status === 404) return null;
-        if (status === 416) return 'unsatisfiable';
+        if (status === 404) return { kind: 'missing' };
+        if (status === 416) return { kind: 'unsatisfiable' };
+        // S3's 412 (and 304) carry no object metadata (radosgw: not even the ETag).
+        if (status === 412 || status === 304) return { kind: 'refused', meta: undefined };
         throw classify(err, key);
       }
       if (out.Body === undefined) throw new StoreError('unavailable', `S3: GET ${key} returned no body`);
       const body = out.Body.transformToWebStream();
-      // A ranged answer says the whole length in Content-Range: bytes a-b/size.
-      const answer = parseContentRange(out.ContentRange ?? null);
-      const ranged = answer?.kind === 'range' && answer.length !== undefined ? answer : undefined;
       try {
+        // A ranged answer says the whole length in Content-Range: bytes a-b/size;
+        // a 200 (a server that ignored the Range) has it in Content-Length.
+        const answer = parseContentRange(out.ContentRange ?? null);
+        const ranged = answer?.kind === 'range' && answer.length !== undefined ? answer : undefined;
         const meta = metaOf(out, ranged ? ranged.length : out.ContentLength, key);
-        const served = ranged?.range;
-        return { meta, body, range: range === undefined && served?.start === 0 && served.end === meta.size - 1 ? undefined : served };
+        const asked = range === undefined ? undefined : resolveRanges([range], meta.size)[0];
+        const whole = { start: 0, end: meta.size - 1 };
+        const sent = ranged?.range ?? whole;
+        if ((asked ?? whole).start !== sent.start || (asked ?? whole).end !== sent.end) {
+          throw new StoreError('unavailable', `S3: ${key}: asked ${header}, got ${out.ContentRange ?? 'the whole object'}`);
+        }
+        return { kind: 'bytes', meta, body };
       } catch (err) {
         await body.cancel().catch(() => {});
         throw err;
@@ -112,6 +129,14 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     },
   };
 }
+
+/**
+ * S3 takes only §13.2.2's step-1 conditions in a read: its 304 carries no
+ * ETag or Cache-Control (radosgw, checked), so a 304 could not be answered
+ * from it, and If-None-Match / If-Modified-Since take the metadata first.
+ * radosgw also fails `If-Match: *` and lists, hence one strong tag only.
+ */
+const S3_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set(['ifMatch', 'ifUnmodifiedSince']);
 
 /** The metadata of a HEAD or GET answer (they carry the same fields). */
 function metaOf(

@@ -1,10 +1,11 @@
 /**
- * The object store as the handler sees it: a metadata lookup and a ranged,
- * If-Match-guarded streaming read. Adapters translate, they never decide a
- * status code; their failures are `StoreError`s for the handler to map.
+ * The object store as the handler sees it: a metadata lookup, a ranged,
+ * If-Match-guarded streaming read, and optionally one call that answers
+ * both (the request's preconditions evaluated at the store). Adapters
+ * translate, they never decide a status code; their failures are
+ * `StoreError`s for the handler to map.
  */
 import type { RangeSpec } from '../range/parse.ts';
-import type { ByteRange } from '../range/byte-range.ts';
 
 /** What the store knows of an object. */
 export interface ObjectMeta {
@@ -25,13 +26,44 @@ export interface HttpMetadata {
   readonly expires?: Date | undefined;
 }
 
-/** What a one-GET read returns: metadata and bytes of the same version. */
-export interface Read {
-  readonly meta: ObjectMeta;
-  readonly body: ReadableStream<Uint8Array>;
-  /** The range the store served, or undefined for the whole object. */
-  readonly range: ByteRange | undefined;
+/**
+ * Preconditions a store may evaluate in the same GET as the bytes (RFC 9110
+ * §13.1), each in one normal form. The handler evaluates every precondition
+ * again on the metadata the answer carries (§13.2.2's order is the
+ * handler's, not the store's); the store's evaluation saves the bytes.
+ */
+export interface ReadConditions {
+  /** If-Match with one strong entity-tag, quoted (§13.1.1). */
+  readonly ifMatch?: string | undefined;
+  /** If-None-Match with one entity-tag, quoted; compared weakly (§13.1.2). */
+  readonly ifNoneMatch?: string | undefined;
+  /** If-Modified-Since (§13.1.3); HTTP-dates have whole seconds. */
+  readonly ifModifiedSince?: Date | undefined;
+  /** If-Unmodified-Since (§13.1.4). */
+  readonly ifUnmodifiedSince?: Date | undefined;
 }
+
+/** What a one-call read asks for. */
+export interface ReadAsk {
+  /** One range as the client wrote it (`a-b`, `a-`, `-n`, never `-0`); absent for the whole object. */
+  readonly range?: RangeSpec | undefined;
+  /** Only fields named in the store's `readConditions`. */
+  readonly conditions?: ReadConditions | undefined;
+}
+
+/** What a one-call read answers. */
+export type ReadAnswer =
+  /**
+   * The object's metadata and exactly the asked bytes: the range resolved
+   * against `meta.size` as §14.1.1 says (`resolveRanges`), or the whole object.
+   */
+  | { readonly kind: 'bytes'; readonly meta: ObjectMeta; readonly body: ReadableStream<Uint8Array> }
+  /** A condition failed at the store: with the metadata when the store sends it (R2), without (S3's 412). */
+  | { readonly kind: 'refused'; readonly meta: ObjectMeta | undefined }
+  /** No such object. */
+  | { readonly kind: 'missing' }
+  /** The store refused the range (past the end; any range of an empty object). */
+  | { readonly kind: 'unsatisfiable' };
 
 /** A span of the object: `length` bytes from `offset`. */
 export interface Span {
@@ -49,13 +81,17 @@ export interface ObjectStore {
    */
   get(key: string, etag: string, span?: Span, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /**
-   * Optional: one unguarded GET that answers metadata and bytes at once —
-   * `range` as the client wrote it (`a-b`, `a-`, `-n`), resolved by the
-   * store, or the whole object. null when there
-   * is no such object; 'unsatisfiable' when the store refused the range.
-   * Saves the metadata round trip of plain (unconditional) requests.
+   * Optional: one GET that answers metadata and bytes of one version at once,
+   * evaluating `ask.conditions` at the store. Saves the metadata round trip
+   * of requests whose answer is the whole object or one range.
    */
-  read?(key: string, range: RangeSpec | undefined, signal?: AbortSignal): Promise<Read | null | 'unsatisfiable'>;
+  read?(key: string, ask: ReadAsk, signal?: AbortSignal): Promise<ReadAnswer>;
+  /**
+   * The conditions `read` takes (default: none). A store whose refusals
+   * carry no metadata takes only §13.2.2's step-1 fields (If-Match,
+   * If-Unmodified-Since): their failure is a 412 whatever else was asked.
+   */
+  readonly readConditions?: ReadonlySet<keyof ReadConditions>;
 }
 
 export type StoreErrorKind =

@@ -2,7 +2,16 @@
  * An in-memory ObjectStore for unit tests of the handler's logic only (no
  * integration test uses it). It records every call and can be told to fail.
  */
-import { StoreError, type ObjectMeta, type ObjectStore, type Span } from '../../lib/store/types.ts';
+import { resolveRanges } from '../../lib/range/plan.ts';
+import {
+  StoreError,
+  type ObjectMeta,
+  type ObjectStore,
+  type ReadAnswer,
+  type ReadAsk,
+  type ReadConditions,
+  type Span,
+} from '../../lib/store/types.ts';
 
 export interface StoredObject {
   bytes: Uint8Array;
@@ -10,8 +19,9 @@ export interface StoredObject {
 }
 
 export interface Call {
-  readonly op: 'head' | 'get';
+  readonly op: 'head' | 'get' | 'read';
   readonly key: string;
+  readonly ask?: ReadAsk;
   readonly etag?: string;
   readonly span?: Span | undefined;
 }
@@ -32,7 +42,7 @@ export class MemoryStore implements ObjectStore {
   async head(key: string): Promise<ObjectMeta | null> {
     this.record({ op: 'head', key });
     const o = this.objects.get(key);
-    return o ? { size: o.bytes.length, etag: o.etag, lastModified: new Date('2024-01-02T03:04:05Z'), http: {} } : null;
+    return o ? metaOf(o) : null;
   }
 
   async get(key: string, etag: string, span?: Span): Promise<ReadableStream<Uint8Array>> {
@@ -40,9 +50,11 @@ export class MemoryStore implements ObjectStore {
     const o = this.objects.get(key);
     if (!o) throw new StoreError('not-found', `no ${key}`);
     if (o.etag !== etag) throw new StoreError('changed', `${key} is ${o.etag}, not ${etag}`);
-    const start = span?.offset ?? 0;
-    const end = (span ? start + span.length : o.bytes.length) - this.truncate;
-    const bytes = o.bytes.slice(start, end);
+    return this.body(o, span?.offset ?? 0, span ? span.offset + span.length : o.bytes.length);
+  }
+
+  protected body(o: StoredObject, start: number, stop: number): ReadableStream<Uint8Array> {
+    const bytes = o.bytes.slice(start, stop - this.truncate);
     this.maxOpen = Math.max(this.maxOpen, ++this.open);
     let pos = 0;
     let closed = false;
@@ -67,8 +79,57 @@ export class MemoryStore implements ObjectStore {
     );
   }
 
-  private record(call: Call): void {
+  protected record(call: Call): void {
     this.calls.push(call);
     this.before(call);
+  }
+}
+
+/** Every object here was last modified at this time. */
+export const LAST_MODIFIED = new Date('2024-01-02T03:04:05Z');
+
+function metaOf(o: StoredObject): ObjectMeta {
+  return { size: o.bytes.length, etag: o.etag, lastModified: LAST_MODIFIED, http: {} };
+}
+
+/**
+ * A MemoryStore with the one-call read, shaped like a real store: `r2`
+ * takes every condition and refuses with the metadata; `s3` takes only
+ * If-Match and If-Unmodified-Since and refuses bare. `lenient` ignores the
+ * conditions it takes (a store whose rules are looser than RFC 9110's).
+ */
+export class ReadingStore extends MemoryStore {
+  readonly readConditions: ReadonlySet<keyof ReadConditions>;
+
+  constructor(
+    readonly like: 'r2' | 's3',
+    readonly lenient = false,
+  ) {
+    super();
+    this.readConditions = new Set(
+      like === 'r2' ? ['ifMatch', 'ifNoneMatch', 'ifModifiedSince', 'ifUnmodifiedSince'] : ['ifMatch', 'ifUnmodifiedSince'],
+    );
+  }
+
+  async read(key: string, ask: ReadAsk): Promise<ReadAnswer> {
+    this.record({ op: 'read', key, ask });
+    const o = this.objects.get(key);
+    if (!o) return { kind: 'missing' };
+    const c = ask.conditions ?? {};
+    for (const name of Object.keys(c)) {
+      if (!this.readConditions.has(name as keyof ReadConditions)) throw new Error(`read was given ${name}`);
+    }
+    const seconds = LAST_MODIFIED.getTime() / 1000;
+    const refused =
+      !this.lenient &&
+      ((c.ifMatch !== undefined && c.ifMatch !== o.etag) ||
+        (c.ifUnmodifiedSince !== undefined && seconds > c.ifUnmodifiedSince.getTime() / 1000) ||
+        (c.ifNoneMatch !== undefined && c.ifNoneMatch === o.etag) ||
+        (c.ifModifiedSince !== undefined && seconds <= c.ifModifiedSince.getTime() / 1000));
+    if (refused) return { kind: 'refused', meta: this.like === 'r2' ? metaOf(o) : undefined };
+    if (ask.range === undefined) return { kind: 'bytes', meta: metaOf(o), body: this.body(o, 0, o.bytes.length) };
+    const range = resolveRanges([ask.range], o.bytes.length)[0];
+    if (range === undefined) return { kind: 'unsatisfiable' };
+    return { kind: 'bytes', meta: metaOf(o), body: this.body(o, range.start, range.end + 1) };
   }
 }

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp, edgeRanges } from '../../lib/app.ts';
 import { StoreError } from '../../lib/store/types.ts';
-import { MemoryStore } from '../support/memory-store.ts';
+import { LAST_MODIFIED, MemoryStore, ReadingStore } from '../support/memory-store.ts';
 
 const bytes = (n: number, seed = 0) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 
@@ -120,50 +120,83 @@ describe('options', () => {
   });
 });
 
-describe('one GET for plain requests (stores with read)', () => {
-  /** The in-memory store, able to answer metadata and bytes in one call, as S3 and R2 do. */
-  function reading(s: MemoryStore, served?: (size: number) => { start: number; end: number }) {
-    const reads: Array<string | undefined> = [];
-    const store = {
-      head: s.head.bind(s),
-      get: s.get.bind(s),
-      async read(key: string, range: { first: number; last: number } | { suffix: number } | undefined) {
-        reads.push(range && JSON.stringify(range));
-        const o = s.objects.get(key);
-        if (!o) return null;
-        const size = o.bytes.length;
-        const start = range === undefined ? 0 : 'suffix' in range ? Math.max(0, size - range.suffix) : range.first;
-        const end = range === undefined || 'suffix' in range ? size - 1 : Math.min(range.last, size - 1);
-        if (start >= size) return 'unsatisfiable' as const;
-        const r = served?.(size) ?? { start, end };
-        const body = new Blob([o.bytes.slice(r.start, r.end + 1)]).stream();
-        return { meta: { size, etag: o.etag, http: {} }, body, range: range === undefined ? undefined : r };
-      },
-    };
-    return { store, reads };
-  }
-
-  it.for<[string, Record<string, string>, number, string[]]>([
-    ['no Range: one read', {}, 200, ['read']],
-    ['one range: one read', { range: 'bytes=10-19' }, 206, ['read']],
-    ['a suffix: one read', { range: 'bytes=-5' }, 206, ['read']],
-    ['a conditional request looks the metadata up first', { 'if-none-match': '"x"' }, 200, ['head', 'get']],
-    ['several ranges look the metadata up first', { range: 'bytes=0-0,500-500' }, 206, ['head', 'get']],
-    ['an unsatisfiable range goes the long way', { range: 'bytes=5000-' }, 416, ['read', 'head']],
-  ])('%s', async ([, headers, status, ops]) => {
-    const { store: one, reads } = reading(store);
-    const res = await createApp({ store: one, log: false }).request('/a.bin', { headers });
-    expect(res.status).toBe(status);
-    await res.arrayBuffer();
-    expect([...reads.map(() => 'read'), ...store.calls.map((c) => c.op)]).toEqual(ops);
+describe('one store call for the whole object or one range (stores with read)', () => {
+  const lastModified = LAST_MODIFIED.toUTCString();
+  const earlier = new Date(LAST_MODIFIED.getTime() - 86_400_000).toUTCString();
+  type Case = [name: string, headers: Record<string, string>, status: number, r2: string[], s3: string[]];
+  // What each store is asked, in order; the S3 shape takes no If-None-Match /
+  // If-Modified-Since in a read (its 304 carries no metadata), so those look
+  // the metadata up first.
+  it.for<Case>([
+    ['no Range', {}, 200, ['read'], ['read']],
+    ['one range', { range: 'bytes=10-19' }, 206, ['read'], ['read']],
+    ['a suffix', { range: 'bytes=-5' }, 206, ['read'], ['read']],
+    ['an open range', { range: 'bytes=990-' }, 206, ['read'], ['read']],
+    ['an invalid Range is ignored: the whole object', { range: 'bytes=5-2' }, 200, ['read'], ['read']],
+    ['several ranges look the metadata up first', { range: 'bytes=0-0,500-500' }, 206, ['head', 'get'], ['head', 'get']],
+    ['an unsatisfiable range goes the long way', { range: 'bytes=5000-' }, 416, ['read', 'head'], ['read', 'head']],
+    ['If-Match holds', { 'if-match': '"v1"', range: 'bytes=0-9' }, 206, ['read'], ['read']],
+    ['If-Match fails: 412', { 'if-match': '"v0"' }, 412, ['read'], ['read']],
+    ['If-Match: * holds for any object', { 'if-match': '*' }, 200, ['read'], ['read']],
+    ['If-Match with a list: metadata first', { 'if-match': '"v0", "v1"' }, 200, ['head', 'get'], ['head', 'get']],
+    ['If-Match with a weak tag never matches: 412', { 'if-match': 'W/"v1"' }, 412, ['head'], ['head']],
+    ['If-Unmodified-Since fails: 412', { 'if-unmodified-since': earlier }, 412, ['read'], ['read']],
+    ['If-Unmodified-Since holds', { 'if-unmodified-since': lastModified }, 200, ['read'], ['read']],
+    ['If-None-Match hit: 304', { 'if-none-match': '"v1"' }, 304, ['read'], ['head']],
+    ['If-None-Match weak hit: 304', { 'if-none-match': 'W/"v1"' }, 304, ['read'], ['head']],
+    ['If-None-Match miss', { 'if-none-match': '"v0"' }, 200, ['read'], ['head', 'get']],
+    ['If-Modified-Since not modified: 304', { 'if-modified-since': lastModified }, 304, ['read'], ['head']],
+    ['If-Modified-Since modified', { 'if-modified-since': earlier }, 200, ['read'], ['head', 'get']],
+    ['§13.2.2: If-Match fails before If-None-Match hits: 412', { 'if-match': '"v0"', 'if-none-match': '"v1"' }, 412,
+      ['read'], ['head']],
+    ['§13.2.2: If-None-Match hits before If-Range: 304', { 'if-none-match': '"v1"', 'if-range': '"v0"', range: 'bytes=0-9' },
+      304, ['read'], ['head']],
+    ['If-Range holds: the range', { 'if-range': '"v1"', range: 'bytes=0-9' }, 206, ['read'], ['read']],
+    ['If-Range fails: the whole object', { 'if-range': '"v0"', range: 'bytes=0-9' }, 200, ['read', 'get'], ['read', 'read']],
+    ['If-Range with Last-Modified holds', { 'if-range': lastModified, range: 'bytes=0-9' }, 206, ['read'], ['read']],
+    ['If-Range with another date fails', { 'if-range': earlier, range: 'bytes=0-9' }, 200, ['read', 'get'], ['read', 'get']],
+    ['If-Range after If-Match: If-Match rides, If-Range decided after', { 'if-match': '"v1"', 'if-range': '"v0"', range: 'bytes=0-9' },
+      200, ['read', 'get'], ['read', 'get']],
+    ['HEAD looks the metadata up', {}, 200, ['head'], ['head']],
+  ])('%s', async ([name, headers, status, r2, s3]) => {
+    for (const [like, ops] of [['r2', r2], ['s3', s3]] as const) {
+      const one = new ReadingStore(like);
+      one.objects.set('a.bin', { bytes: bytes(1000), etag: '"v1"' });
+      const method = name.startsWith('HEAD') ? 'HEAD' : 'GET';
+      const res = await createApp({ store: one, log: false }).request('/a.bin', { method, headers });
+      expect(res.status, like).toBe(status);
+      await res.arrayBuffer();
+      expect(one.calls.map((c) => c.op), like).toEqual(ops);
+      expect(one.open, `${like}: bodies left open`).toBe(0);
+    }
   });
 
-  it('an answer that is not exactly the planned range is dropped for the long way', async () => {
-    const { store: one } = reading(store, () => ({ start: 0, end: 99 }));
-    const res = await createApp({ store: one, log: false }).request('/a.bin', { headers: { range: 'bytes=10-19' } });
-    expect(res.status).toBe(206);
-    expect(res.headers.get('content-range')).toBe('bytes 10-19/1000');
-    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes(1000).slice(10, 20));
-    expect(store.calls.map((c) => c.op)).toEqual(['head', 'get']);
+  it.for(['r2', 's3'] as const)('If-Range rides as If-Match on the read (%s)', async (like) => {
+    const one = new ReadingStore(like);
+    one.objects.set('a.bin', { bytes: bytes(1000), etag: '"v1"' });
+    await createApp({ store: one, log: false }).request('/a.bin', { headers: { 'if-range': '"v0"', range: 'bytes=-3' } });
+    expect(one.calls[0]?.ask).toEqual({ range: { suffix: 3 }, conditions: { ifMatch: '"v0"' } });
+  });
+
+  it.for<[string, Record<string, string>, number]>([
+    ['If-None-Match hit', { 'if-none-match': '"v1"' }, 304],
+    ['If-Match fails', { 'if-match': '"v0"' }, 412],
+    ['If-Modified-Since not modified', { 'if-modified-since': LAST_MODIFIED.toUTCString() }, 304],
+  ])('a store laxer than RFC 9110 cannot change the answer: %s', async ([, headers, status]) => {
+    const lax = new ReadingStore('r2', true);
+    lax.objects.set('a.bin', { bytes: bytes(1000), etag: '"v1"' });
+    const res = await createApp({ store: lax, log: false }).request('/a.bin', { headers });
+    expect(res.status).toBe(status);
+    expect(lax.calls.map((c) => c.op)).toEqual(['read']);
+    expect(lax.open).toBe(0); // the bytes it sent anyway were cancelled
+  });
+
+  it.for(['r2', 's3'] as const)('a 404 costs one call (%s)', async (like) => {
+    const one = new ReadingStore(like);
+    const res = await createApp({ store: one, log: false }).request('/nothing.bin', {
+      headers: { 'if-match': '"x"', range: 'bytes=0-9' },
+    });
+    expect(res.status).toBe(404);
+    expect(one.calls.map((c) => c.op)).toEqual(['read']);
   });
 });
