@@ -2,17 +2,35 @@
 import type { ObjectStore, Span } from '../../lib/store/types.ts';
 
 export interface CountingStore extends ObjectStore {
+  /** The span of every `get`, in order (undefined: the whole object). */
   readonly gets: Array<Span | undefined>;
+  /** Every call, in order. */
+  readonly calls: Array<'head' | 'get' | 'read'>;
 }
 
+/** The same store, its one-call `read` and the conditions it takes included. */
 export function counting(store: ObjectStore): CountingStore {
   const gets: Array<Span | undefined> = [];
+  const calls: CountingStore['calls'] = [];
+  const { read, readConditions } = store;
   return {
     gets,
-    head: (key) => store.head(key),
-    get: (key, etag, span) => {
-      gets.push(span);
-      return store.get(key, etag, span);
+    calls,
+    head: (key, signal) => {
+      calls.push('head');
+      return store.head(key, signal);
     },
+    get: (key, etag, span, signal) => {
+      calls.push('get');
+      gets.push(span);
+      return store.get(key, etag, span, signal);
+    },
+    ...(read && {
+      readConditions,
+      read: (key, ask, signal) => {
+        calls.push('read');
+        return read.call(store, key, ask, signal);
+      },
+    }),
   };
 }

@@ -14,3 +14,9 @@ declare namespace Cloudflare {
     mainModule: typeof import('../../functions/cloudflare/index.ts');
   }
 }
+
+// Vite's raw import: a file's text as the module's default export.
+declare module '*?raw' {
+  const text: string;
+  export default text;
+}
