@@ -44,8 +44,9 @@ beforeEach(() => {
 const url = () => `${server.url}/${KEY}`;
 
 describe('before the response starts: retried, then a clear status', () => {
-  // A plain GET is one upstream GET; a conditional one looks the metadata up first (HEAD).
-  const conditional = { 'if-match': '*' };
+  // A plain GET is one upstream GET; over S3, If-None-Match looks the metadata
+  // up first (HEAD; README, "Store calls per request").
+  const conditional = { 'if-none-match': '"no-such-tag"' };
   it.for<[string, Rule[], string | undefined, number, { GET?: number; HEAD?: number }, string | null]>([
     ['GET 503 once: retried', [{ method: 'GET', fault: { kind: 'status', status: 503 }, times: 1 }], 'bytes=0-99', 206, { GET: 2 }, null],
     ['HEAD 500 twice: retried', [{ method: 'HEAD', fault: { kind: 'status', status: 500 }, times: 2 }], undefined, 200, { HEAD: 3 }, null],
