@@ -1,19 +1,22 @@
-/** The HTTP table against the Node entry, over a real S3 server (radosgw). */
+/** The HTTP table against each standalone entry (Node, Deno, Bun), over a real S3 server (radosgw). */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createS3Client } from '../../lib/store/s3.ts';
+import { SERVER_ENTRIES } from '../support/entries.ts';
 import type { Validators } from '../support/fixtures.ts';
 import { HTTP_CASES, caseRequest, expectCase } from '../support/http-cases.ts';
-import { startTs, type Server } from '../support/processes.ts';
+import type { Server } from '../support/processes.ts';
 import { s3SettingsFrom, seedS3 } from '../support/s3-seed.ts';
 
-describe('Node entry over radosgw', () => {
-  let server: Server;
-  let validators: Map<string, Validators>;
+let validators: Map<string, Validators>;
+beforeAll(async () => {
+  const settings = s3SettingsFrom(process.env);
+  validators = await seedS3(createS3Client(settings), settings.bucket);
+});
 
+describe.each(SERVER_ENTRIES)('$name over radosgw', (entry) => {
+  let server: Server;
   beforeAll(async () => {
-    const settings = s3SettingsFrom(process.env);
-    validators = await seedS3(createS3Client(settings), settings.bucket);
-    server = await startTs('functions/node/index.ts', { HOST: '127.0.0.1', PORT: '0' }, /listening on (http:\S+)/);
+    server = await entry.start();
   });
   afterAll(() => server?.stop());
 

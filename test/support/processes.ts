@@ -36,7 +36,23 @@ export function startTs(
   ready: RegExp,
   timeoutMs = 120_000,
 ): Promise<Server> {
-  const child = spawn(process.execPath, [...TSX_LOADER, entry], {
+  return startCommand(process.execPath, [...TSX_LOADER, entry], env, ready, timeoutMs);
+}
+
+/**
+ * Runs `command` from the repository root and resolves once `ready` matches
+ * its output (capturing the URL in its first group); rejects with the
+ * output if it exits first or is not ready within `timeoutMs`.
+ */
+export function startCommand(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  ready: RegExp,
+  timeoutMs = 120_000,
+): Promise<Server> {
+  const label = [command, ...args].join(' ');
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,7 +67,7 @@ export function startTs(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void server.stop();
-      reject(new Error(`${entry} was not ready after ${timeoutMs} ms:\n${output}`));
+      reject(new Error(`${label} was not ready after ${timeoutMs} ms:\n${output}`));
     }, timeoutMs);
     const onData = (data: Buffer) => {
       output += data;
@@ -63,9 +79,14 @@ export function startTs(
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
+    // A missing runtime is an error, never a skip.
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${label}: ${err.message}`));
+    });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${entry} exited (${code}) before it was ready:\n${output}`));
+      reject(new Error(`${label} exited (${code}) before it was ready:\n${output}`));
     });
   });
 }

@@ -1,0 +1,73 @@
+/**
+ * The app of a standalone server (the Node, Deno and Bun entries), from an
+ * environment of settings: the S3 store, checked once before listening.
+ * Runtime-neutral: each entry passes its own environment, prints the
+ * one-line problem and exits 1, or listens.
+ *
+ * Settings: S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID,
+ * S3_SECRET_ACCESS_KEY, S3_FORCE_PATH_STYLE, KEY_PREFIX, HOST, PORT, the
+ * Range limits MAX_RANGES, UPSTREAM_GAP, MAX_UPSTREAM_GETS,
+ * UPSTREAM_CONCURRENCY, CORS_ORIGINS, SIGNING_SECRET, STORE_ATTEMPTS and
+ * STORE_TIMEOUT_MS (see lib/config.ts).
+ */
+import type { Hono } from 'hono';
+import { createApp } from './app.ts';
+import { ConfigError, readAccess, readKeyPrefix, readListen, readRetry, readServerRangeOptions, readS3Settings, type Env } from './config.ts';
+import { checkBucket, createS3Client, s3Store, type BucketProblem, type S3Settings } from './store/s3.ts';
+
+/** Where a standalone server listens unless HOST and PORT say otherwise. */
+export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 8080 } as const;
+
+export type Standalone =
+  | { readonly ok: true; readonly app: Hono; readonly listen: { host: string; port: number } }
+  /** `problem` is one line, naming the setting to look at (no prefix, no newline). */
+  | { readonly ok: false; readonly problem: string };
+
+/**
+ * Reads the settings and checks the bucket with one HeadBucket (at most
+ * `bucketTimeoutMs`, default 5000): a wrong key or bucket stops the server
+ * here, with one line, rather than as a 502 on every request. Never throws
+ * for bad settings or an unreadable bucket; rethrows anything else.
+ */
+export async function standaloneApp(env: Env, bucketTimeoutMs?: number): Promise<Standalone> {
+  let configured: ReturnType<typeof configure>;
+  try {
+    configured = configure(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return { ok: false, problem: err.message };
+    throw err;
+  }
+  const { s3, client, listen, app } = configured;
+  const problem = await checkBucket(client, s3.bucket, bucketTimeoutMs);
+  return problem ? { ok: false, problem: explain(problem, s3) } : { ok: true, app, listen };
+}
+
+/** The settings read and the app built; throws ConfigError for a missing or malformed setting. */
+function configure(env: Env) {
+  const s3 = readS3Settings(env);
+  const listen = readListen(env, DEFAULT_LISTEN);
+  const client = createS3Client(s3);
+  const app = createApp({
+    store: s3Store(client, s3.bucket),
+    keyPrefix: readKeyPrefix(env),
+    ...readServerRangeOptions(env),
+    ...readAccess(env),
+    ...readRetry(env),
+  });
+  return { s3, client, listen, app };
+}
+
+/** One line for a bucket that cannot be read, naming the settings to look at. */
+function explain(problem: BucketProblem, s3: S3Settings): string {
+  const where = `bucket "${s3.bucket}" at ${s3.endpoint ?? 'AWS S3'}`;
+  switch (problem.kind) {
+    case 'credentials-refused':
+      return `S3 refused the credentials for ${where}: check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (${problem.detail})`;
+    case 'no-such-bucket':
+      return `S3 has no ${where}: check S3_BUCKET (and S3_REGION, S3_FORCE_PATH_STYLE) (${problem.detail})`;
+    case 'unreachable':
+      return `cannot reach S3_ENDPOINT ${s3.endpoint ?? '(AWS S3)'}: ${problem.detail}`;
+    case 'failed':
+      return `S3 failed to answer for ${where}: ${problem.detail}`;
+  }
+}
