@@ -1,15 +1,15 @@
 /**
- * The Node entry's start-up: a missing or malformed setting, or a bucket it
- * cannot read, stops it with one line naming the problem.
+ * Each standalone entry's start-up (Node, Deno, Bun): a missing or
+ * malformed setting, or a bucket it cannot read, stops it with one line
+ * naming the problem.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { checkBucket, createS3Client } from '../../lib/store/s3.ts';
-import { run, startTs } from '../support/processes.ts';
+import { SERVER_ENTRIES } from '../support/entries.ts';
+import { run } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
-/** The entry as one process, TypeScript loaded by tsx. */
-const ENTRY = ['--import', 'tsx', 'functions/node/index.ts'];
 const S3 = {
   S3_ENDPOINT: 'http://127.0.0.1:9',
   S3_BUCKET: 'b',
@@ -21,7 +21,7 @@ const S3 = {
   PORT: '0',
 };
 
-describe.concurrent('Node entry settings', () => {
+describe.concurrent.each(SERVER_ENTRIES)('$name settings', (entry) => {
   it.for<[string, Record<string, string | undefined>, string]>([
     ['no bucket', { ...S3, S3_BUCKET: undefined }, 'edge-ranges: S3_BUCKET is missing: set it to the bucket name'],
     ['no key id', { ...S3, S3_ACCESS_KEY_ID: undefined }, 'edge-ranges: S3_ACCESS_KEY_ID is missing: set it to the access key id'],
@@ -31,7 +31,8 @@ describe.concurrent('Node entry settings', () => {
       'edge-ranges: S3_FORCE_PATH_STYLE is malformed: expected true or false, got "maybe"'],
     ['bad port', { ...S3, PORT: 'http' }, 'edge-ranges: PORT is malformed: expected 0-65535, got "http"'],
   ])('%s', async ([, env, line]) => {
-    const { code, stdout, stderr } = await run(process.execPath, ENTRY, { env });
+    const { command, args } = entry.command();
+    const { code, stdout, stderr } = await run(command, args, { env });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe(`${line}\n`);
@@ -39,11 +40,11 @@ describe.concurrent('Node entry settings', () => {
 });
 
 /**
- * The Node entry checks the bucket once before it listens: bad credentials,
- * a wrong bucket or an endpoint nobody answers on stop it with one line,
+ * Each entry checks the bucket once before it listens: bad credentials, a
+ * wrong bucket or an endpoint nobody answers on stop it with one line,
  * instead of a `502` on every request. Against the suite's radosgw.
  */
-describe.concurrent('Node entry start-up check of the bucket', () => {
+describe.concurrent.each(SERVER_ENTRIES)('$name start-up check of the bucket', (entry) => {
   const real = () => {
     const env = process.env;
     s3SettingsFrom(env); // fails loudly without a radosgw
@@ -70,7 +71,8 @@ describe.concurrent('Node entry start-up check of the bucket', () => {
       () => 'edge-ranges: cannot reach S3_ENDPOINT http://127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9'],
   ])('%s', async ([, bad, line]) => {
     const env = real();
-    const { code, stdout, stderr } = await run(process.execPath, ENTRY, { env: bad(env) });
+    const { command, args } = entry.command();
+    const { code, stdout, stderr } = await run(command, args, { env: bad(env) });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     // The AWS SDK may print its own Node version warning first; ours is the last line.
@@ -78,7 +80,7 @@ describe.concurrent('Node entry start-up check of the bucket', () => {
   });
 
   it('the right settings start it', async () => {
-    const server = await startTs('functions/node/index.ts', real(), /listening on (http:\S+)/);
+    const server = await entry.start(real());
     try {
       expect((await fetch(`${server.url}/no-such-object`)).status).toBe(404);
     } finally {
