@@ -1,5 +1,6 @@
 /**
- * Real clients against both entries: curl, wget -c resuming a truncated
+ * Real clients against every entry (Node, Deno, Bun over radosgw; Workers
+ * over local R2): curl, wget -c resuming a truncated
  * file, aria2c over 8 connections. Bytes are compared by sha256 with the
  * source. The Workers entry runs exactly as `npm start` runs it.
  */
@@ -11,6 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_BIG } from '../../infra/local/demo.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
+import { SERVER_ENTRIES } from '../support/entries.ts';
 import { freePort, run, startTs, type Server } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
@@ -25,17 +27,24 @@ interface Target {
   start(work: string): Promise<Server>;
 }
 
+/** Puts the big object into radosgw once, for every entry over it. */
+let seeded: Promise<unknown> | undefined;
+function seedBig(): Promise<unknown> {
+  const settings = s3SettingsFrom(process.env);
+  seeded ??= createS3Client(settings).send(
+    new PutObjectCommand({ Bucket: settings.bucket, Key: BIG.key, Body: bytes, ContentType: BIG.contentType }),
+  );
+  return seeded;
+}
+
 const TARGETS: Target[] = [
-  {
-    name: 'Node entry over radosgw',
+  ...SERVER_ENTRIES.map((entry) => ({
+    name: `${entry.name} over radosgw`,
     async start() {
-      const settings = s3SettingsFrom(process.env);
-      await createS3Client(settings).send(
-        new PutObjectCommand({ Bucket: settings.bucket, Key: BIG.key, Body: bytes, ContentType: BIG.contentType }),
-      );
-      return startTs('functions/node/index.ts', { HOST: '127.0.0.1', PORT: '0' }, /listening on (http:\S+)/);
+      await seedBig();
+      return entry.start();
     },
-  },
+  })),
   {
     name: 'Workers entry (npm start) over local R2',
     async start(work) {
