@@ -2,13 +2,14 @@
  * Upstream faults between the Node entry and radosgw, through a
  * fault-injecting proxy: bounded retries before the response starts; after
  * that an aborted transfer, never a short body that looks complete; and
- * never the store's own error text.
+ * never the store's own error text. Client aborts: on every entry.
  */
 import { readdirSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes } from '../../infra/local/bytes.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
+import { SERVER_ENTRIES } from '../support/entries.ts';
 import { startFaultProxy, type FaultProxy, type Rule } from '../support/fault-proxy.ts';
 import { run, startTs, type Server } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
@@ -105,7 +106,16 @@ describe('after the response started: an aborted transfer, never a short complet
   });
 });
 
-describe('client aborts', () => {
+// Every entry, each through the same proxy, which counts the upstream exchanges still open.
+describe.each(SERVER_ENTRIES)('client aborts: $name', (entry) => {
+  let server: Server;
+  beforeAll(async () => {
+    // The parts' GETs one at a time (fewer exchanges per abandoned download); the default
+    // store timeout, as an abort must close GETs however long they would last.
+    server = await entry.start({ S3_ENDPOINT: proxy.url, UPSTREAM_CONCURRENCY: '1' });
+  });
+  afterAll(() => server?.stop());
+  const url = () => `${server.url}/${KEY}`;
   const fds = () => readdirSync(`/proc/${server.child.pid}/fd`).length;
 
   /** Starts a 4-part download, reads its first bytes, and walks away. */

@@ -29,6 +29,8 @@ export interface FaultProxy {
   rules: Rule[];
   /** Requests seen, by method. */
   readonly seen: { GET: number; HEAD: number };
+  /** The Range header of each GET seen, in arrival order (undefined: the whole object); clear it with `length = 0`. */
+  readonly ranges: Array<string | undefined>;
   /** Exchanges whose upstream response has not ended or been torn down. */
   open(): number;
   /** Response body bytes passed on so far (or since the last resetBytes). */
@@ -48,6 +50,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     url: '',
     rules: [],
     seen: { GET: 0, HEAD: 0 },
+    ranges: [],
     open: () => open,
     bytes: () => bytes,
     resetBytes: () => void (bytes = 0),
@@ -62,6 +65,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
     proxy.seen[method]++;
+    if (method === 'GET') proxy.ranges.push(req.headers.range);
     const rule = proxy.rules.find((r) => r.method === method && (r.times === undefined || r.times > 0));
     if (rule?.times !== undefined) rule.times--;
     const fault = rule?.fault;
