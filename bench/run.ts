@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick]`: starts radosgw, nginx, the Node entry (twice:
- * once straight to the store, once through the delay proxy) and the Workers
- * entry, checks that each answers correctly, runs scenarios a–g of issue 6
+ * once straight to the store, once through the delay proxy), the Deno and
+ * Bun entries and the Workers entry, checks that each answers correctly, runs scenarios a–g of issue 6
  * against all of them and h of issue 8 (the download client against a
  * rate-limited nginx), prints the table and rewrites bench/RESULTS.md.
  * Whatever happens (an error, Ctrl-C), everything started is stopped by PID.
@@ -14,7 +14,7 @@ import { commOf } from './procs.ts';
 import { startDelayProxy } from './proxy.ts';
 import { consoleTable, environment, writeResults } from './report.ts';
 import { scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioG, verify, type Results, type Setup } from './scenarios.ts';
-import { startNginx, startNodeEntry, startStore, startWorkersEntry } from './targets.ts';
+import { startNginx, startNodeEntry, startRuntimeEntry, startStore, startWorkersEntry } from './targets.ts';
 
 const quick = process.argv.includes('--quick');
 const WORK = join(ROOT, '.local', 'bench');
@@ -93,10 +93,12 @@ try {
   })();
   upload.catch(() => {});
   const proxy = await started('delay proxy', startDelayProxy(new URL(store.settings.endpoint!), 0));
-  const [nginx, node, nodeBehindProxy] = await Promise.all([
+  const [nginx, node, nodeBehindProxy, deno, bun] = await Promise.all([
     started('nginx', startNginx(DATA)),
     started('node entry', startNodeEntry(store.env)),
     started('node entry behind the proxy', startNodeEntry({ ...store.env, S3_ENDPOINT: proxy.url })),
+    started('deno entry', startRuntimeEntry('deno', store.env)),
+    started('bun entry', startRuntimeEntry('bun', store.env)),
   ]);
   await upload;
   // After seeding: wrangler dev reads local R2 from the same directory.
@@ -107,6 +109,7 @@ try {
     dataDir: DATA,
     node,
     workers,
+    runtimes: { 'deno entry': deno, 'bun entry': bun },
     nginx,
     storeBase: `${store.settings.endpoint}/${store.settings.bucket}`,
     nodeBehindProxy,

@@ -46,6 +46,8 @@ export interface Setup {
   readonly dataDir: string;
   readonly node: Target;
   readonly workers: Target;
+  /** The other server entries over the same store, by row name ('deno entry', 'bun entry'): in a, b, c. */
+  readonly runtimes: Readonly<Record<string, Target>>;
   readonly nginx: Target;
   /** `${endpoint}/${bucket}`: the objects are public-read, so plain GETs work. */
   readonly storeBase: string;
@@ -100,6 +102,11 @@ function url(base: string, object: BenchObject): string {
   return `${base}/${object.key}`;
 }
 
+/** Each target's base URL, by name. */
+function urls(targets: Readonly<Record<string, Target>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(targets).map(([name, t]) => [name, t.url]));
+}
+
 /**
  * Before measuring anything: every target returns the right bytes for a
  * single range, and the function and nginx answer the 16-range request with
@@ -110,12 +117,13 @@ export async function verify(s: Setup): Promise<void> {
   const via = agent(1);
   const one = { start: 12345, end: 12345 + MiB - 1 };
   const expected = fileSlice(s.dataDir, BIG, one.start, MiB);
-  const bases = { node: s.node.url, workers: s.workers.url, nginx: s.nginx.url, store: s.storeBase, proxied: s.nodeBehindProxy.url };
+  const others = urls(s.runtimes);
+  const bases = { node: s.node.url, workers: s.workers.url, nginx: s.nginx.url, store: s.storeBase, proxied: s.nodeBehindProxy.url, ...others };
   for (const [name, base] of Object.entries(bases)) {
     const r = await get(url(base, BIG), { range: rangeField([one]) }, via, { keep: true });
     if (r.status !== 206 || !r.body!.equals(expected)) throw new Error(`verify: ${name} answered a 1 MiB range wrongly (${r.status}, ${r.bodyBytes} bytes)`);
   }
-  for (const [name, base] of Object.entries({ node: s.node.url, workers: s.workers.url, nginx: s.nginx.url })) {
+  for (const [name, base] of Object.entries({ node: s.node.url, workers: s.workers.url, nginx: s.nginx.url, ...others })) {
     const r = await get(url(base, BIG), { range: rangeField(SCATTERED_16) }, via, { keep: true });
     if (r.status !== 206 || !String(r.headers['content-type']).startsWith('multipart/byteranges')) {
       throw new Error(`verify: ${name} did not answer 16 ranges with multipart (${r.status} ${r.headers['content-type']})`);
@@ -135,7 +143,7 @@ export async function verify(s: Setup): Promise<void> {
 
 export async function scenarioA(s: Setup, out: Results): Promise<void> {
   const b = budget(s.quick);
-  const targets = { 'node entry': s.node.url, 'workers entry': s.workers.url, 'radosgw direct': s.storeBase, nginx: s.nginx.url };
+  const targets = { 'node entry': s.node.url, 'workers entry': s.workers.url, ...urls(s.runtimes), 'radosgw direct': s.storeBase, nginx: s.nginx.url };
   const figures: Record<string, { reqPerSec: number; mbPerSec: number; errors: number }> = {};
   for (const [name, base] of Object.entries(targets)) {
     const headers = (i: number) => ({ range: rangeField([oneMiBRange(i)]) });
@@ -164,6 +172,7 @@ export async function scenarioB(s: Setup, out: Results): Promise<void> {
   const targets: [string, string, number | undefined][] = [
     ['node entry', s.node.url, s.node.pid],
     ['workers entry', s.workers.url, s.workers.pid],
+    ...Object.entries(s.runtimes).map(([name, t]): [string, string, number] => [name, t.url, t.pid]),
     ['radosgw direct', s.storeBase, undefined],
     ['nginx', s.nginx.url, undefined],
   ];
@@ -236,7 +245,7 @@ export async function scenarioC(s: Setup, out: Results): Promise<{ nodeP50: numb
   const b = budget(s.quick);
   const header = { range: rangeField(SCATTERED_16) };
   const lat: Record<string, number[]> = {};
-  for (const [name, base] of Object.entries({ 'node entry': s.node.url, 'workers entry': s.workers.url, nginx: s.nginx.url })) {
+  for (const [name, base] of Object.entries({ 'node entry': s.node.url, 'workers entry': s.workers.url, ...urls(s.runtimes), nginx: s.nginx.url })) {
     await latencies(url(base, BIG), header, 3, isMultipart); // warm-up
     lat[name] = await latencies(url(base, BIG), header, b.latencyN, isMultipart);
   }

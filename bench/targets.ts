@@ -1,17 +1,18 @@
 /**
  * Starting and stopping what the benchmarks measure: radosgw (the store),
- * nginx (the reference static server), the Node entry and the Workers entry
- * under wrangler dev. Everything on 127.0.0.1, on free ports, stopped by PID.
+ * nginx (the reference static server), the Node, Deno and Bun entries and
+ * the Workers entry under wrangler dev. Everything on 127.0.0.1, on free ports, stopped by PID.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { entryCommand, type Runtime } from '../infra/local/runtimes.ts';
 import { runWrangler, startWrangler } from '../infra/local/wrangler.ts';
 import { readS3Settings } from '../lib/config.ts';
 import type { S3Settings } from '../lib/store/s3.ts';
 import { startNginx as startSharedNginx, type NginxOptions } from '../test/support/nginx.ts';
-import { ROOT, freePort, run, startTs, stopProcess, waitForPort } from '../test/support/processes.ts';
+import { ROOT, freePort, run, startCommand, startTs, stopProcess, waitForPort } from '../test/support/processes.ts';
 import { commOf, descendants } from './procs.ts';
 
 export interface Target {
@@ -84,6 +85,17 @@ export async function startNodeEntry(s3Env: Record<string, string>, extra: Recor
   // tsx runs the entry in a child node process: measure that one.
   const inner = descendants(server.child.pid!).filter((p) => p.comm === 'node').pop();
   const pid = inner?.pid ?? server.child.pid!;
+  return { url: server.url, pid, cpuPids: [pid], stop: server.stop };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Deno and Bun entries
+
+/** functions/deno or functions/bun under the binary npm installed (no wrapper: the PID is the server's). */
+export async function startRuntimeEntry(runtime: Runtime, s3Env: Record<string, string>): Promise<Target> {
+  const { command, args } = entryCommand(runtime);
+  const server = await startCommand(command, args, { ...s3Env, HOST: '127.0.0.1', PORT: '0' }, /listening on (http:\/\/[\d.]+:\d+)/);
+  const pid = server.child.pid!;
   return { url: server.url, pid, cpuPids: [pid], stop: server.stop };
 }
 
