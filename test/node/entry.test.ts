@@ -88,6 +88,22 @@ describe.concurrent.each(SERVER_ENTRIES)('$name start-up check of the bucket', (
     }
   });
 
+  it('a port already taken: one line naming it, exit 1', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const { command, args } = entry.command();
+      const { code, stdout, stderr } = await run(command, args, { env: { ...real(), PORT: String(port) } });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      // The reason is each runtime's own wording (EADDRINUSE, "Address already in use").
+      expect(stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^edge-ranges: cannot listen on 127\\.0\\.0\\.1:${port}: .*(EADDRINUSE|in use)`, 'i'));
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
   it('an endpoint that accepts but never answers: unreachable after the timeout', async () => {
     const sockets: Socket[] = [];
     const silent = createServer((s) => void sockets.push(s));
