@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { ROOT } from '../test/support/processes.ts';
+import { scenarioI } from './cache.ts';
 import { DOWNLOAD, scenarioH } from './download.ts';
 import { BIG, HUGE, ensureFile, putR2Once, putS3 } from './objects.ts';
 import { commOf } from './procs.ts';
@@ -95,10 +96,11 @@ try {
   const proxy = await started('delay proxy', startDelayProxy(new URL(store.settings.endpoint!), 0));
   const [nginx, node, nodeBehindProxy, deno, bun] = await Promise.all([
     started('nginx', startNginx(DATA)),
-    started('node entry', startNodeEntry(store.env)),
-    started('node entry behind the proxy', startNodeEntry({ ...store.env, S3_ENDPOINT: proxy.url })),
-    started('deno entry', startRuntimeEntry('deno', store.env)),
-    started('bun entry', startRuntimeEntry('bun', store.env)),
+    // a–h measure the path without the edge cache (i measures the cache).
+    started('node entry', startNodeEntry(store.env, { CACHE: 'off' })),
+    started('node entry behind the proxy', startNodeEntry({ ...store.env, S3_ENDPOINT: proxy.url }, { CACHE: 'off' })),
+    started('deno entry', startRuntimeEntry('deno', { ...store.env, CACHE: 'off' })),
+    started('bun entry', startRuntimeEntry('bun', { ...store.env, CACHE: 'off' })),
   ]);
   await upload;
   // After seeding: wrangler dev reads local R2 from the same directory.
@@ -132,6 +134,8 @@ try {
   await scenarioG(setup, results);
   log('h: segmented download from a rate-limited nginx ...');
   await scenarioH(quick, DATA, downloadFile, results);
+  log('i: the edge cache, store 20 ms away ...');
+  await scenarioI(quick, DATA, store.settings, store.env, proxy, results);
 
   // The PIDs measured must still be the processes found at start.
   if (workers.cpuPids.some((pid) => commOf(pid) !== 'workerd')) {

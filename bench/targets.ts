@@ -116,6 +116,8 @@ export async function startWorkersEntry(persistTo: string, readyKey: string): Pr
     [
       'dev', join(bundleDir, 'index.js'), '--no-bundle', '--config', join(ROOT, 'wrangler.toml'), '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
       '--persist-to', persistTo, '--show-interactive-dev-session=false', '--log-level', 'warn',
+      // a–h measure the path without the edge cache (bench/cache.ts measures it on Node).
+      '--var', 'CACHE:off',
     ],
     'pipe',
   );

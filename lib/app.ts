@@ -4,6 +4,7 @@
  * live in `serve.ts`.
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import type { ObjectCache } from './cache/store.ts';
 import { cors } from 'hono/cors';
 import { objectKey } from './keys.ts';
 import { logLine, serverTiming } from './log.ts';
@@ -32,6 +33,11 @@ export interface EdgeRangesOptions {
   readonly concurrency?: number;
   /** Overrides of the retry policy for store calls. */
   readonly retry?: Partial<StoreRetryPolicy>;
+  /**
+   * The edge cache: slices and metadata (lib/cache; README, "Caching
+   * ranges"). Absent: every request goes to the store.
+   */
+  readonly cache?: ObjectCache | undefined;
   /** When set, every GET/HEAD must carry a valid signature made with this secret (see signing.ts). */
   readonly signingSecret?: string;
   /** Where the JSON line of each request goes (default console.log); false for none. */
@@ -64,6 +70,7 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
     limits: { ...DEFAULT_SERVE_OPTIONS.limits, ...options.limits },
     concurrency: options.concurrency ?? DEFAULT_SERVE_OPTIONS.concurrency,
     retry: { ...DEFAULT_SERVE_OPTIONS.retry, ...options.retry },
+    cache: options.cache,
   };
   const signingKey = options.signingSecret === undefined ? undefined : hmacKey(options.signingSecret);
 
@@ -82,7 +89,7 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
     const key = objectKey(rewriteRequestPath(url.pathname), keyPrefix);
     if ('refused' in key) return plain(400, `Bad Request: ${key.refused}`);
 
-    return serveObject(typeof store === 'function' ? store(c) : store, key.key, c.req.raw, serveOptions, stats);
+    return serveObject(typeof store === 'function' ? store(c) : store, key.key, c.req.raw, serveOptions, stats, waitUntilOf(c));
   }
 
   return async (c) => {
@@ -95,6 +102,16 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
     if (log) log(logLine(c.req.raw, url.pathname, res, stats, ms));
     return res;
   };
+}
+
+/** Workers' `ctx.waitUntil`, so slices are stored after the response; undefined elsewhere (Hono throws without one). */
+function waitUntilOf(c: Context): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Request fields a preflight may ask for (also the CDK stack's response headers policy). */

@@ -3,6 +3,7 @@
  * bindings on Workers). Each problem is one ConfigError naming the setting.
  */
 import type { AppOptions, EdgeRangesOptions } from './app.ts';
+import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_METADATA_TTL, DEFAULT_SLICE_SIZE, type CacheSettings } from './cache/types.ts';
 import type { S3Settings } from './store/s3.ts';
 
 export class ConfigError extends Error {
@@ -115,6 +116,31 @@ export function readRetry(env: Env): Pick<EdgeRangesOptions, 'retry'> {
       ...(timeoutMs !== undefined && { timeoutMs, budgetMs: Math.max(timeoutMs, 15_000) }),
     },
   };
+}
+
+/** The smallest and largest SLICE_SIZE: each slice is a lookup, and each open store GET holds one slice in memory. */
+const SLICE_SIZE_MIN = 1024;
+const SLICE_SIZE_MAX = 64 * 1024 * 1024;
+
+/**
+ * The edge cache: CACHE (`on`, the default, or `off`), SLICE_SIZE (bytes,
+ * default 1 MiB), METADATA_TTL (seconds, default 10; 0: metadata is always
+ * asked of the store) and CACHE_MAX_BYTES (the in-memory budget, default
+ * 256 MiB). Undefined when CACHE=off.
+ */
+export function readCache(env: Env): CacheSettings | undefined {
+  const mode = optional(env, 'CACHE') ?? 'on';
+  if (mode !== 'on' && mode !== 'off') throw new ConfigError(`CACHE is malformed: expected "on" or "off", got "${mode}"`);
+  const sliceSize = integer(env, 'SLICE_SIZE', SLICE_SIZE_MIN) ?? DEFAULT_SLICE_SIZE;
+  if (sliceSize > SLICE_SIZE_MAX) {
+    throw new ConfigError(`SLICE_SIZE is malformed: expected at most ${SLICE_SIZE_MAX} bytes, got "${sliceSize}"`);
+  }
+  const metadataTtl = integer(env, 'METADATA_TTL', 0) ?? DEFAULT_METADATA_TTL;
+  const maxBytes = integer(env, 'CACHE_MAX_BYTES', 1) ?? DEFAULT_CACHE_MAX_BYTES;
+  if (maxBytes < sliceSize) {
+    throw new ConfigError(`CACHE_MAX_BYTES is malformed: expected at least SLICE_SIZE (${sliceSize}), got "${maxBytes}"`);
+  }
+  return mode === 'off' ? undefined : { sliceSize, metadataTtl, maxBytes };
 }
 
 /** HOST and PORT for a listening server (PORT 0 picks a free port). */

@@ -4,3 +4,9 @@
  * over R2 never loads the AWS SDK.
  */
 export { createApp, edgeRanges, corsFor, type AppOptions, type EdgeRangesOptions } from './app.ts';
+// The edge cache (README, "Caching ranges"): pass one as `cache` to createApp or edgeRanges.
+export { memoryCache } from './cache/memory.ts';
+export { workersCache } from './cache/workers.ts';
+export { MetadataCache } from './cache/metadata.ts';
+export type { ObjectCache } from './cache/store.ts';
+export type { CacheSettings, SliceCache } from './cache/types.ts';

@@ -17,14 +17,35 @@ export function logLine(request: Request, path: string, res: Response, stats: Se
     served: stats.served || null,
     bytes: Number(res.headers.get('content-length') ?? 0),
     heads: stats.heads,
-    gets: Math.max(stats.gets, stats.plannedGets),
+    gets: getsOf(stats),
     retries: stats.retries,
     storeMs: stats.waitMs,
+    // The edge cache, when on: slices served from it and read from the store, metadata hits, bytes read.
+    ...(stats.cache && {
+      sliceHits: stats.cache.hits,
+      sliceMisses: stats.cache.misses,
+      metadataHits: stats.cache.metadataHits,
+      bytesRead: stats.bytesRead,
+    }),
     ms,
   });
 }
 
+/**
+ * Store GETs of the request, counting those its body will make as it
+ * streams: without the cache the plan says how many; with it, the GETs
+ * opened plus the runs of missing slices planned and not yet opened.
+ */
+function getsOf(stats: ServeStats): number {
+  return stats.cache ? stats.gets + stats.cache.getsAhead : Math.max(stats.gets, stats.plannedGets);
+}
+
 /** `store` is the time spent waiting for the store; `total` until the response started. */
 export function serverTiming(stats: ServeStats, ms: number): string {
-  return `store;dur=${stats.waitMs};desc="${stats.heads + stats.gets} calls, ${stats.retries} retries", total;dur=${ms}`;
+  const calls = stats.heads + (stats.cache ? getsOf(stats) : stats.gets);
+  const store = `store;dur=${stats.waitMs};desc="${calls} calls, ${stats.retries} retries"`;
+  if (!stats.cache) return `${store}, total;dur=${ms}`;
+  const { hits, misses, metadataHits } = stats.cache;
+  const cache = `cache;desc="${hits} hits, ${misses} misses, ${metadataHits} metadata hits, ${stats.bytesRead} bytes read"`;
+  return `${store}, ${cache}, total;dur=${ms}`;
 }

@@ -5,6 +5,7 @@
 import { exactLength } from './body.ts';
 import { parseETag, parseETagList, parseHttpDate } from './conditional.ts';
 import { contentTypeOf, decide, type Decision } from './decide.ts';
+import { cachedStore, type ObjectCache } from './cache/store.ts';
 import { contentRange, unsatisfiedRange } from './range/content-range.ts';
 import { multipartLayout, multipartStream } from './multipart.ts';
 import { parseRange, type RangeSpec } from './range/parse.ts';
@@ -21,6 +22,8 @@ export interface ServeOptions {
   readonly concurrency: number;
   /** Retries and timeouts of store calls. */
   readonly retry: StoreRetryPolicy;
+  /** The edge cache (slices and metadata); absent when it is off (CACHE=off). */
+  readonly cache?: ObjectCache | undefined;
 }
 
 /** Workers allow 6 open connections per request; more would only queue. */
@@ -54,8 +57,10 @@ export async function serveObject(
   request: Request,
   options: ServeOptions,
   stats: ServeStats,
+  waitUntil?: (work: Promise<unknown>) => void,
 ): Promise<Response> {
-  const store = resilient(base, options.retry, stats);
+  const upstream = resilient(base, options.retry, stats);
+  const store = options.cache ? cachedStore(upstream, options.cache, { stats, waitUntil }) : upstream;
   // The object may be replaced between the metadata lookup and the read;
   // the read is guarded by If-Match, so start over once on the new version.
   for (let attempt = 1; ; attempt++) {

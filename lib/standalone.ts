@@ -7,12 +7,14 @@
  * Settings: S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID,
  * S3_SECRET_ACCESS_KEY, S3_FORCE_PATH_STYLE, KEY_PREFIX, HOST, PORT, the
  * Range limits MAX_RANGES, UPSTREAM_GAP, MAX_UPSTREAM_GETS,
- * UPSTREAM_CONCURRENCY, CORS_ORIGINS, SIGNING_SECRET, STORE_ATTEMPTS and
- * STORE_TIMEOUT_MS (see lib/config.ts).
+ * UPSTREAM_CONCURRENCY, CORS_ORIGINS, SIGNING_SECRET, STORE_ATTEMPTS,
+ * STORE_TIMEOUT_MS and the edge cache CACHE, SLICE_SIZE, METADATA_TTL,
+ * CACHE_MAX_BYTES, in the process's memory (see lib/config.ts).
  */
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
-import { ConfigError, readAccess, readKeyPrefix, readListen, readRetry, readServerRangeOptions, readS3Settings, type Env } from './config.ts';
+import { memoryCache } from './cache/memory.ts';
+import { ConfigError, readAccess, readCache, readKeyPrefix, readListen, readRetry, readServerRangeOptions, readS3Settings, type Env } from './config.ts';
 import { checkBucket, createS3Client, s3Store, type BucketProblem, type S3Settings } from './store/s3.ts';
 
 /** Where a standalone server listens unless HOST and PORT say otherwise. */
@@ -47,12 +49,14 @@ function configure(env: Env) {
   const s3 = readS3Settings(env);
   const listen = readListen(env, DEFAULT_LISTEN);
   const client = createS3Client(s3);
+  const cache = readCache(env);
   const app = createApp({
     store: s3Store(client, s3.bucket),
     keyPrefix: readKeyPrefix(env),
     ...readServerRangeOptions(env),
     ...readAccess(env),
     ...readRetry(env),
+    ...(cache && { cache: memoryCache(cache) }),
   });
   return { s3, client, listen, app };
 }

@@ -19,6 +19,8 @@ export interface EdgeConfig {
   readonly corsOrigins?: '*' | 'off' | readonly string[];
   /** When set, URLs must be signed (`?expires=&signature=`, see lib/signing.ts); checked in viewer-request. */
   readonly signingSecret?: string;
+  /** Seconds viewer-request reuses an object's metadata (METADATA_TTL elsewhere; default 10; 0: a HeadObject per request). */
+  readonly metadataTtl?: number;
   /** Static credentials (tests); absent on AWS, where the execution role's are used. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
@@ -34,6 +36,9 @@ export function bundledConfig(): EdgeConfig {
   const config = JSON.parse(raw) as Partial<EdgeConfig>;
   if (typeof config.bucket !== 'string' || config.bucket === '') throw new EdgeConfigError('EDGE_RANGES_CONFIG: bucket is missing');
   if (typeof config.region !== 'string' || config.region === '') throw new EdgeConfigError('EDGE_RANGES_CONFIG: region is missing');
+  if (config.metadataTtl !== undefined && !(Number.isInteger(config.metadataTtl) && config.metadataTtl >= 0)) {
+    throw new EdgeConfigError('EDGE_RANGES_CONFIG: metadataTtl must be an integer >= 0 (seconds)');
+  }
   return config as EdgeConfig;
 }
 

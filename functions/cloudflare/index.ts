@@ -1,11 +1,13 @@
 /**
  * Workers entry: the app over the R2 binding BUCKET, or over S3 when
  * STORE=s3 (S3_* vars and secrets). KEY_PREFIX confines keys; MAX_RANGES,
- * UPSTREAM_GAP, MAX_UPSTREAM_GETS and UPSTREAM_CONCURRENCY tune multi-range.
+ * UPSTREAM_GAP, MAX_UPSTREAM_GETS and UPSTREAM_CONCURRENCY tune multi-range;
+ * CACHE, SLICE_SIZE and METADATA_TTL the edge cache (slices in the Cache API).
  */
 import type { Hono } from 'hono';
 import { createApp } from '../../lib/app.ts';
-import { ConfigError, readAccess, readKeyPrefix, readRangeOptions, readRetry, readS3Settings, readStoreKind } from '../../lib/config.ts';
+import { workersCache } from '../../lib/cache/workers.ts';
+import { ConfigError, readAccess, readCache, readKeyPrefix, readRangeOptions, readRetry, readS3Settings, readStoreKind } from '../../lib/config.ts';
 import { r2Store } from '../../lib/store/r2.ts';
 import { createS3Client, s3Store } from '../../lib/store/s3.ts';
 import type { ObjectStore } from '../../lib/store/types.ts';
@@ -33,12 +35,14 @@ function appFor(env: Bindings): Hono | ConfigError {
   let app = apps.get(env);
   if (app === undefined) {
     try {
+      const cache = readCache(env);
       app = createApp({
         store: storeFor(env),
         keyPrefix: readKeyPrefix(env),
         ...readRangeOptions(env),
         ...readAccess(env),
         ...readRetry(env),
+        ...(cache && { cache: workersCache(cache) }),
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

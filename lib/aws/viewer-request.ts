@@ -17,6 +17,7 @@
  */
 import { Hono } from 'hono';
 import { ALLOW, corsFor, unexpectedError } from '../app.ts';
+import { cachedHead, type MetadataCache } from '../cache/metadata.ts';
 import { decide } from '../decide.ts';
 import { objectKey } from '../keys.ts';
 import type { ByteRange } from '../range/byte-range.ts';
@@ -38,6 +39,13 @@ export interface ViewerRequestOptions {
   readonly corsOrigins?: '*' | readonly string[];
   /** When set, every GET/HEAD must carry a valid signature made with this secret (see lib/signing.ts). */
   readonly signingSecret?: string;
+  /**
+   * Metadata kept for METADATA_TTL seconds per container, so a request
+   * within it makes no HeadObject (lib/cache/metadata.ts); absent: one per
+   * request. A stale ETag is safe: it goes into the cache key and becomes
+   * origin-request's If-Match, which fails on a replaced object.
+   */
+  readonly metadata?: MetadataCache;
 }
 
 /** The fields this function decides; none of them reaches the cache or the origin. */
@@ -70,7 +78,8 @@ export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings
 
     let meta;
     try {
-      meta = await resilient(options.store, retry, newUpstreamStats()).head(key.key);
+      const store = resilient(options.store, retry, newUpstreamStats());
+      meta = options.metadata ? await cachedHead(options.metadata, store, key.key) : await store.head(key.key);
     } catch (err) {
       if (err instanceof StoreError) return storeFailure(err);
       throw err;

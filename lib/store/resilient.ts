@@ -5,6 +5,7 @@
  * client from it yet. A body that breaks mid-stream is not retried: the
  * response stream errors instead.
  */
+import type { CacheStats } from '../cache/types.ts';
 import { backoffMs, sleep, type Backoff } from '../backoff.ts';
 import { StoreError, type ObjectStore, type ReadAsk, type Span, type StoreErrorKind } from './types.ts';
 
@@ -34,9 +35,13 @@ export interface UpstreamStats {
   retries: number;
   /** Time spent waiting for the store's answers (not for bodies). */
   waitMs: number;
+  /** Bytes the request's store GETs ask for, counted by the edge cache when it plans them (0 without it). */
+  bytesRead: number;
+  /** What the edge cache did; absent when it is off. */
+  cache?: CacheStats;
 }
 
-export const newUpstreamStats = (): UpstreamStats => ({ heads: 0, gets: 0, retries: 0, waitMs: 0 });
+export const newUpstreamStats = (): UpstreamStats => ({ heads: 0, gets: 0, retries: 0, waitMs: 0, bytesRead: 0 });
 
 const RETRYABLE: ReadonlySet<StoreErrorKind> = new Set(['unavailable', 'overloaded', 'timeout']);
 

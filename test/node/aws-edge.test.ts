@@ -11,6 +11,8 @@ import { pseudoRandomBytes } from '../../infra/local/bytes.ts';
 import { generatedSize, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER } from '../../lib/aws/cloudfront.ts';
 import { ORIGIN_REQUEST_LIMIT } from '../../lib/aws/origin-request.ts';
 import { viewerRequestApp } from '../../lib/aws/viewer-request.ts';
+import { MetadataCache } from '../../lib/cache/metadata.ts';
+import type { ObjectStore } from '../../lib/store/types.ts';
 import { hmacKey, signPath } from '../../lib/signing.ts';
 import { s3Store } from '../../lib/store/s3.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
@@ -182,6 +184,24 @@ describe('viewer-request', () => {
     for (const [name, v] of Object.entries(fields)) expect(value(res.headers, name)).toBe(v);
     if (headers.length > 0) expect(value(res.headers, 'access-control-allow-headers')).toMatch(/Range/);
     expectValidGenerated(res, 40_000);
+  });
+});
+
+describe('viewer-request with the metadata cache (per container)', () => {
+  it.each([
+    { ttl: 10, heads: 1 },
+    { ttl: 0, heads: 3 },
+  ])('METADATA_TTL=$ttl: three requests make $heads HeadObject', async ({ ttl, heads }) => {
+    const store = s3Store(client, settings.bucket);
+    let count = 0;
+    const counted: ObjectStore = { ...store, head: (key, signal) => (count++, store.head(key, signal)) };
+    const app = handle(viewerRequestApp({ store: counted, keyPrefix: `${PREFIX}/`, metadata: new MetadataCache(ttl) }));
+    for (const range of ['bytes=0-9', 'bytes=100-199', 'bytes=0-9']) {
+      const out = passedOn(await app(viewerRequestEvent({ uri: small, headers: [['Range', range]] })));
+      expect(value(out.headers, 'x-ranges-etag')).toBe(etag);
+      expect(value(out.headers, 'range')).toBe(range);
+    }
+    expect(count).toBe(heads);
   });
 });
 

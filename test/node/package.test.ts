@@ -55,8 +55,10 @@ function consumerLock(tarball: string, integrity: string): object {
   const ours = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version?: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> }>;
   };
+  // The package's own dependencies (lru-cache) come with it.
+  const own = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
   const packages: Record<string, object> = {};
-  const wanted = [...CONSUMER_DEPS.map((name) => `node_modules/${name}`)];
+  const wanted = [...CONSUMER_DEPS, ...Object.keys(own)].map((name) => `node_modules/${name}`);
   while (wanted.length > 0) {
     const path = wanted.pop()!;
     if (packages[path]) continue;
@@ -89,7 +91,14 @@ function consumerLock(tarball: string, integrity: string): object {
     requires: true,
     packages: {
       '': { name: 'consumer', dependencies: { ...dependencies, 'edge-ranges': `file:${tarball}` } },
-      'node_modules/edge-ranges': { version: '0.1.0', resolved: `file:${tarball}`, integrity, license: 'MIT', bin: { 'edge-ranges': 'dist/functions/cli/edge-ranges.js' } },
+      'node_modules/edge-ranges': {
+        version: '0.1.0',
+        resolved: `file:${tarball}`,
+        integrity,
+        license: 'MIT',
+        dependencies: own,
+        bin: { 'edge-ranges': 'dist/functions/cli/edge-ranges.js' },
+      },
       ...packages,
     },
   };

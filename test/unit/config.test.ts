@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readKeyPrefix, readListen, readRangeOptions, readS3Settings, readStoreKind } from '../../lib/config.ts';
+import { readCache, readKeyPrefix, readListen, readRangeOptions, readS3Settings, readStoreKind } from '../../lib/config.ts';
 
 const S3 = { S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' };
 
@@ -68,5 +68,29 @@ describe('readRangeOptions', () => {
     [{ UPSTREAM_CONCURRENCY: 'many' }, 'UPSTREAM_CONCURRENCY is malformed: expected an integer >= 1, got "many"'],
   ])('refuses %j', ([env, message]) => {
     expect(() => readRangeOptions(env)).toThrow(message);
+  });
+});
+
+describe('readCache', () => {
+  it.for<[Record<string, string>, ReturnType<typeof readCache>]>([
+    [{}, { sliceSize: 1048576, metadataTtl: 10, maxBytes: 268435456 }],
+    [{ CACHE: 'on', SLICE_SIZE: '65536', METADATA_TTL: '0', CACHE_MAX_BYTES: '1048576' }, { sliceSize: 65536, metadataTtl: 0, maxBytes: 1048576 }],
+    [{ CACHE: 'off' }, undefined],
+    [{ CACHE: 'off', SLICE_SIZE: '4096' }, undefined],
+  ])('%j', ([env, settings]) => {
+    expect(readCache(env)).toEqual(settings);
+  });
+
+  it.for<[Record<string, string>, string]>([
+    [{ CACHE: 'yes' }, 'CACHE is malformed: expected "on" or "off", got "yes"'],
+    [{ SLICE_SIZE: '1000' }, 'SLICE_SIZE is malformed: expected an integer >= 1024, got "1000"'],
+    [{ SLICE_SIZE: '1M' }, 'SLICE_SIZE is malformed: expected an integer >= 1024, got "1M"'],
+    [{ SLICE_SIZE: String(128 * 1024 * 1024) }, 'SLICE_SIZE is malformed: expected at most 67108864 bytes, got "134217728"'],
+    [{ METADATA_TTL: '-1' }, 'METADATA_TTL is malformed: expected an integer >= 0, got "-1"'],
+    [{ CACHE_MAX_BYTES: '4096' }, 'CACHE_MAX_BYTES is malformed: expected at least SLICE_SIZE (1048576), got "4096"'],
+    // A malformed setting is refused even with the cache off: it would bite when turned on.
+    [{ CACHE: 'off', METADATA_TTL: 'soon' }, 'METADATA_TTL is malformed: expected an integer >= 0, got "soon"'],
+  ])('refuses %j', ([env, message]) => {
+    expect(() => readCache(env)).toThrow(message);
   });
 });

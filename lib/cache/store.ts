@@ -1,0 +1,514 @@
+/**
+ * The edge cache as an ObjectStore decorator (README, "Caching ranges"):
+ *
+ * - `head` answers from the metadata cache for METADATA_TTL seconds.
+ * - `get` serves a span from the fixed, aligned slices it touches: hits
+ *   from the slice cache, each run of consecutive missing slices from ONE
+ *   store GET (If-Match: the ETag announced), whose bytes go to the client
+ *   and are stored slice by slice as they pass. The slice key names the
+ *   object key, ETag, size, slice size and index, so versions never mix; a
+ *   cached slice of the wrong length is a miss, never served.
+ * - `read` (the one-call fast path) serves from slices when the metadata is
+ *   cached; otherwise one store GET, widened to whole slices, answers
+ *   metadata and bytes and fills both caches.
+ *
+ * Memory: at most one slice per open store GET (the slice being filled) and
+ * one cached slice being sent. A store GET that meets a replaced version
+ * fails If-Match (`changed`): the cached metadata is dropped, so the
+ * handler's one retry sees the new version.
+ *
+ * Built per request (it counts into that request's stats); the caches it is
+ * given live as long as the process or isolate.
+ */
+import { BodyLengthError } from '../body.ts';
+import type { ByteRange } from '../range/byte-range.ts';
+import type { RangeSpec } from '../range/parse.ts';
+import { resolveRanges } from '../range/plan.ts';
+import type { UpstreamStats } from '../store/resilient.ts';
+import {
+  StoreError,
+  type ObjectMeta,
+  type ObjectStore,
+  type ReadAnswer,
+  type ReadAsk,
+  type ReadConditions,
+  type Span,
+} from '../store/types.ts';
+import { cachedHead, type MetadataCache } from './metadata.ts';
+import { SliceFiller, SliceGrid } from './slices.ts';
+import { newCacheStats, type CachedSlice, type CacheStats, type SliceCache, type SliceId } from './types.ts';
+
+/** The long-lived part of the cache: one per process or isolate. */
+export interface ObjectCache {
+  readonly slices: SliceCache;
+  readonly metadata: MetadataCache;
+  /** Bytes per slice (SLICE_SIZE). */
+  readonly sliceSize: number;
+  /**
+   * Slice cache calls one request may make (half for lookups, half for
+   * stores and deletes); beyond them slices are read from the store without
+   * the cache. Workers cap the Cache API calls of a request; memory has no cap.
+   */
+  readonly callsPerRequest?: number;
+}
+
+/** The per-request part. */
+export interface CacheContext {
+  /** The request's counters; `cache` is created in it. */
+  readonly stats: UpstreamStats;
+  /** Keeps work going after the response has ended (Workers: `ctx.waitUntil`); absent where it goes on anyway. */
+  readonly waitUntil?: ((work: Promise<unknown>) => void) | undefined;
+}
+
+/** Slices looked up at once, ahead of the bytes being sent; a run of misses never crosses two windows. */
+export const LOOKUP_WINDOW = 64;
+
+export function cachedStore(store: ObjectStore, cache: ObjectCache, context: CacheContext): ObjectStore {
+  const { stats } = context;
+  const counts = (stats.cache ??= newCacheStats());
+  /** Metadata this request has seen, whatever the TTL: `get` needs the size to cut slices. */
+  const seen = new Map<string, ObjectMeta>();
+
+  const env: SliceEnv = {
+    cache: { ...cache, slices: budgeted(cache.slices, cache.callsPerRequest ?? Infinity) },
+    stats,
+    counts,
+    background(work) {
+      const quiet = work.catch(() => {});
+      context.waitUntil?.(quiet);
+    },
+    async upstream(key, etag, span) {
+      try {
+        return await store.get(key, etag, span);
+      } catch (err) {
+        // The version we hold is gone: forget it, so the handler's retry asks the store.
+        if (err instanceof StoreError && (err.kind === 'changed' || err.kind === 'not-found')) forget(key);
+        throw err;
+      }
+    },
+  };
+
+  function remember(key: string, meta: ObjectMeta): void {
+    seen.set(key, meta);
+    cache.metadata.set(key, meta);
+  }
+
+  function forget(key: string): void {
+    seen.delete(key);
+    cache.metadata.drop(key);
+  }
+
+  function freshMeta(key: string): ObjectMeta | undefined {
+    const meta = cache.metadata.fresh(key);
+    if (meta) {
+      counts.metadataHits++;
+      seen.set(key, meta);
+    }
+    return meta;
+  }
+
+  async function head(key: string): Promise<ObjectMeta | null> {
+    const meta = await cachedHead(cache.metadata, store, key, () => counts.metadataHits++);
+    if (meta) seen.set(key, meta);
+    else seen.delete(key);
+    return meta;
+  }
+
+  /** `range` of the object (undefined: all of it) from slices. */
+  async function fromSlices(key: string, meta: ObjectMeta, range: ByteRange | undefined): Promise<ReadableStream<Uint8Array>> {
+    if (range === undefined) return empty();
+    return new SlicedBody(env, key, meta, range).open();
+  }
+
+  const { read } = store;
+  return {
+    head,
+
+    async get(key, etag, span?: Span) {
+      const meta = seen.get(key);
+      const offset = span?.offset ?? 0;
+      const length = span?.length ?? meta?.size ?? 0;
+      if (meta?.etag !== etag || offset + length > meta.size) {
+        // Not a version this request has seen (the handler always looks first): pass through.
+        stats.bytesRead += length;
+        return env.upstream(key, etag, span);
+      }
+      return fromSlices(key, meta, length === 0 ? undefined : { start: offset, end: offset + length - 1 });
+    },
+
+    // Without a metadata TTL every request asks the store for metadata: the
+    // handler's long way (HEAD, then slices) does exactly that.
+    ...(read &&
+      cache.metadata.enabled && {
+        // Preconditions are evaluated by the handler on the metadata a
+        // refusal carries (below), so the decorator takes all of them.
+        readConditions: ALL_CONDITIONS,
+        async read(key: string, ask: ReadAsk): Promise<ReadAnswer> {
+          let meta = freshMeta(key);
+          const conditional = Object.keys(ask.conditions ?? {}).length > 0;
+          const takes = store.readConditions ?? new Set<keyof ReadConditions>();
+          // Metadata known but old (slices of that version are likely cached),
+          // or preconditions the store cannot take: ask for metadata only.
+          const passable = Object.keys(ask.conditions ?? {}).every((c) => takes.has(c as keyof ReadConditions));
+          if (!meta && (cache.metadata.last(key) || !passable)) {
+            const current = await head(key);
+            if (current === null) return { kind: 'missing' };
+            meta = current;
+          }
+          if (meta) {
+            // A conditional request is decided by the handler on this
+            // metadata (every precondition, §13.2.2), its bytes from slices.
+            if (conditional) return { kind: 'refused', meta };
+            const wanted = wantedRange(ask.range, meta.size);
+            if (wanted === 'unsatisfiable') return { kind: wanted };
+            return { kind: 'bytes', meta, body: await fromSlices(key, meta, wanted) };
+          }
+          return coldRead(env, read.bind(store), key, ask, remember, forget);
+        },
+      }),
+  };
+}
+
+/** The slice cache within a per-request budget of calls: half for lookups, half for stores and deletes. */
+function budgeted(slices: SliceCache, calls: number): SliceCache {
+  if (calls === Infinity) return slices;
+  let lookups = Math.ceil(calls / 2);
+  let writes = Math.floor(calls / 2);
+  return {
+    match: (id) => (lookups-- > 0 ? slices.match(id) : Promise.resolve(undefined)),
+    put: (id, bytes) => (writes-- > 0 ? slices.put(id, bytes) : Promise.resolve()),
+    delete: (id) => (writes-- > 0 ? slices.delete(id) : Promise.resolve()),
+  };
+}
+
+/** What the decorator's parts share within one request. */
+interface SliceEnv {
+  readonly cache: ObjectCache;
+  readonly stats: UpstreamStats;
+  readonly counts: CacheStats;
+  /** Runs `work` to its end even after the response has ended; its failure is ignored. */
+  background(work: Promise<unknown>): void;
+  /** A guarded store GET. */
+  upstream(key: string, etag: string, span: Span | undefined): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** The range a spec selects (undefined: the whole object, or an empty one), as RFC 9110 §14.1.1 resolves it. */
+function wantedRange(spec: RangeSpec | undefined, size: number): ByteRange | undefined | 'unsatisfiable' {
+  if (spec === undefined) return size === 0 ? undefined : { start: 0, end: size - 1 };
+  return resolveRanges([spec], size)[0] ?? 'unsatisfiable';
+}
+
+/** Every precondition a one-call read may carry. */
+const ALL_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set(['ifMatch', 'ifNoneMatch', 'ifModifiedSince', 'ifUnmodifiedSince']);
+
+/**
+ * Metadata not cached: one store GET answers metadata and bytes (with the
+ * preconditions, which the store takes). The range is widened to whole
+ * slices (a suffix as far as it can be without knowing the length), so the
+ * slices it touches are stored as they pass; the answer is cut back to it.
+ */
+async function coldRead(
+  env: SliceEnv,
+  read: NonNullable<ObjectStore['read']>,
+  key: string,
+  ask: ReadAsk,
+  remember: (key: string, meta: ObjectMeta) => void,
+  forget: (key: string) => void,
+): Promise<ReadAnswer> {
+  const size = env.cache.sliceSize;
+  const spec = ask.range;
+  // A suffix of n + size - 1 bytes starts at or before the slice holding the
+  // first byte of the last n: that slice is then stored whole (at most
+  // size - 1 bytes before it are read and dropped).
+  const widened: RangeSpec | undefined =
+    spec === undefined
+      ? spec
+      : 'suffix' in spec
+        ? { suffix: spec.suffix + size - 1 <= Number.MAX_SAFE_INTEGER ? spec.suffix + size - 1 : spec.suffix }
+        : {
+            first: Math.floor(spec.first / size) * size,
+            last: spec.last === Infinity ? Infinity : (Math.floor(spec.last / size) + 1) * size - 1,
+          };
+  const answer = await read(key, { ...ask, range: widened });
+  if (answer.kind === 'missing') forget(key);
+  if (answer.kind === 'refused' && answer.meta) remember(key, answer.meta);
+  if (answer.kind !== 'bytes') return answer;
+  const { meta } = answer;
+  remember(key, meta);
+  const wanted = wantedRange(spec, meta.size);
+  const served = wantedRange(widened, meta.size);
+  if (wanted === undefined || served === undefined) return answer; // an empty object
+  if (wanted === 'unsatisfiable' || served === 'unsatisfiable') {
+    await answer.body.cancel().catch(() => {});
+    return { kind: 'unsatisfiable' };
+  }
+  const grid = new SliceGrid(meta.size, size);
+  env.counts.misses += grid.indexOf(wanted.end) - grid.indexOf(wanted.start) + 1;
+  env.stats.bytesRead += served.end - served.start + 1;
+  const run = new Run(env, key, meta, answer.body, served.start, served.end + 1);
+  return { kind: 'bytes', meta, body: cut(env, run, wanted) };
+}
+
+/** The bytes of `wanted` from a run that covers it; what follows is read and stored in the background. */
+function cut(env: SliceEnv, run: Run, wanted: ByteRange): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          for (;;) {
+            const at = run.position;
+            const chunk = await run.read();
+            if (chunk === undefined) throw new BodyLengthError(`upstream body ended early, at offset ${run.position}`);
+            const out = clip(chunk, at, wanted);
+            if (run.position > wanted.end) {
+              if (out.length > 0) controller.enqueue(out);
+              controller.close();
+              env.background(run.rest());
+              return;
+            }
+            if (out.length > 0) return controller.enqueue(out);
+          }
+        } catch (err) {
+          await run.abandon(err);
+          throw err;
+        }
+      },
+      cancel: (reason) => run.abandon(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * One store body covering [from, end) of the object: its bytes counted and
+ * stored slice by slice as they pass (only whole slices, only once every
+ * byte of one has passed).
+ */
+class Run {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly filler: SliceFiller;
+
+  constructor(
+    private readonly env: SliceEnv,
+    key: string,
+    meta: ObjectMeta,
+    body: ReadableStream<Uint8Array>,
+    from: number,
+    private readonly end: number,
+  ) {
+    this.reader = body.getReader();
+    const { slices, sliceSize } = env.cache;
+    this.filler = new SliceFiller(new SliceGrid(meta.size, sliceSize), from, (index, bytes) =>
+      env.background(slices.put({ key, etag: meta.etag, size: meta.size, sliceSize, index }, bytes)),
+    );
+  }
+
+  /** Object offset of the next byte. */
+  get position(): number {
+    return this.filler.position;
+  }
+
+  /** The next chunk (already stored where it completes a slice), or undefined at a complete end. */
+  async read(): Promise<Uint8Array | undefined> {
+    const { done, value } = await this.reader.read();
+    if (done) {
+      if (this.position !== this.end) throw new BodyLengthError(`upstream body ended early, at offset ${this.position}`);
+      return undefined;
+    }
+    if (this.position + value.length > this.end) throw new BodyLengthError('upstream body longer than asked');
+    this.filler.write(value);
+    return value;
+  }
+
+  /** Reads the rest (past what the client asked) so its last slice is stored. */
+  async rest(): Promise<void> {
+    try {
+      while ((await this.read()) !== undefined);
+    } catch (err) {
+      await this.abandon(err);
+    }
+  }
+
+  /** Stops: the slice being filled is dropped, never stored. */
+  async abandon(reason: unknown): Promise<void> {
+    this.filler.abandon();
+    await this.reader.cancel(reason).catch(() => {});
+  }
+}
+
+type Piece =
+  | { readonly kind: 'hit'; readonly index: number; readonly slice: CachedSlice }
+  /** Slices from..to (inclusive) missing: one store GET. */
+  | { readonly kind: 'miss'; readonly from: number; readonly to: number; body?: Promise<ReadableStream<Uint8Array>> };
+
+/**
+ * A range served slice by slice: looked up a window at a time, hits sent
+ * as they are read, each run of misses one store GET.
+ */
+class SlicedBody {
+  private readonly grid: SliceGrid;
+  /** The next slice to look up, and the range's last slice. */
+  private next: number;
+  private readonly last: number;
+  private readonly pieces: Piece[] = [];
+  private current: Piece | undefined;
+  private run: Run | undefined;
+
+  constructor(
+    private readonly env: SliceEnv,
+    private readonly key: string,
+    private readonly meta: ObjectMeta,
+    private readonly range: ByteRange,
+  ) {
+    this.grid = new SliceGrid(meta.size, env.cache.sliceSize);
+    this.next = this.grid.indexOf(range.start);
+    this.last = this.grid.indexOf(range.end);
+  }
+
+  /**
+   * Looks up the first window and opens its first store GET before any byte
+   * is sent, so a replaced version fails here (the handler starts over)
+   * rather than in the middle of the body.
+   */
+  async open(): Promise<ReadableStream<Uint8Array>> {
+    await this.lookUp();
+    const miss = this.pieces.find((p) => p.kind === 'miss');
+    if (miss?.kind === 'miss') await (miss.body = this.openRun(miss));
+    return new ReadableStream<Uint8Array>(
+      { pull: (controller) => this.pull(controller), cancel: (reason) => this.stop(reason) },
+      { highWaterMark: 0 },
+    );
+  }
+
+  private async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    try {
+      for (;;) {
+        if (this.current === undefined) {
+          if (this.pieces.length === 0) {
+            if (this.next > this.last) return controller.close();
+            await this.lookUp();
+          }
+          this.current = this.pieces.shift()!;
+        }
+        const piece = this.current;
+        if (piece.kind === 'hit') {
+          const bytes = await piece.slice.read().catch(() => undefined);
+          if (bytes?.length !== this.grid.length(piece.index)) {
+            // Not the slice's length: a miss, never served; read it from the store.
+            this.env.background(this.env.cache.slices.delete(this.id(piece.index)));
+            this.env.counts.hits--;
+            this.env.counts.misses++;
+            this.env.counts.getsAhead++;
+            this.env.stats.bytesRead += this.grid.length(piece.index);
+            this.current = { kind: 'miss', from: piece.index, to: piece.index };
+            continue;
+          }
+          this.current = undefined;
+          // Every slice looked up touches the range: never empty.
+          return controller.enqueue(clip(bytes, this.grid.start(piece.index), this.range));
+        }
+        if (this.run === undefined) {
+          const body = await (piece.body ??= this.openRun(piece));
+          const end = this.grid.start(piece.to) + this.grid.length(piece.to);
+          this.run = new Run(this.env, this.key, this.meta, body, this.grid.start(piece.from), end);
+        }
+        const at = this.run.position;
+        const chunk = await this.run.read();
+        if (chunk === undefined) {
+          this.run = undefined;
+          this.current = undefined;
+          continue;
+        }
+        const out = clip(chunk, at, this.range);
+        if (this.run.position > this.range.end) {
+          // The client has its last byte; the rest of the last slice is stored in the background.
+          if (out.length > 0) controller.enqueue(out);
+          controller.close();
+          this.env.background(this.run.rest());
+          this.run = undefined;
+          return;
+        }
+        if (out.length > 0) return controller.enqueue(out);
+      }
+    } catch (err) {
+      await this.stop(err);
+      throw err;
+    }
+  }
+
+  /** Looks up the next window of slices and plans it: hits, and runs of misses. */
+  private async lookUp(): Promise<void> {
+    const from = this.next;
+    const to = Math.min(this.last, from + LOOKUP_WINDOW - 1);
+    this.next = to + 1;
+    const { slices } = this.env.cache;
+    const found = await Promise.all(
+      Array.from({ length: to - from + 1 }, async (_, i) => {
+        const id = this.id(from + i);
+        const slice = await slices.match(id).catch(() => undefined);
+        if (slice && slice.length !== this.grid.length(id.index)) {
+          // Stated with the wrong length: a miss, and dropped.
+          this.env.background(slices.delete(id));
+          return undefined;
+        }
+        return slice;
+      }),
+    );
+    const { counts } = this.env;
+    found.forEach((slice, i) => {
+      const index = from + i;
+      const before = this.pieces.at(-1);
+      if (slice) {
+        counts.hits++;
+        this.pieces.push({ kind: 'hit', index, slice });
+      } else {
+        counts.misses++;
+        this.env.stats.bytesRead += this.grid.length(index);
+        if (before?.kind === 'miss' && before.to === index - 1 && before.from >= from) {
+          this.pieces[this.pieces.length - 1] = { kind: 'miss', from: before.from, to: index };
+        } else {
+          counts.getsAhead++;
+          this.pieces.push({ kind: 'miss', from: index, to: index });
+        }
+      }
+    });
+  }
+
+  private openRun(piece: { from: number; to: number }): Promise<ReadableStream<Uint8Array>> {
+    this.env.counts.getsAhead--;
+    const offset = this.grid.start(piece.from);
+    const length = this.grid.start(piece.to) + this.grid.length(piece.to) - offset;
+    return this.env.upstream(this.key, this.meta.etag, { offset, length });
+  }
+
+  private id(index: number): SliceId {
+    return { key: this.key, etag: this.meta.etag, size: this.meta.size, sliceSize: this.grid.sliceSize, index };
+  }
+
+  /** Closes whatever is open: the run being read (its partial slice dropped) and GETs opened ahead. */
+  private async stop(reason: unknown): Promise<void> {
+    const run = this.run;
+    this.run = undefined;
+    const opened = [this.current, ...this.pieces].flatMap((p) => (p?.kind === 'miss' && p.body ? [p.body] : []));
+    this.pieces.length = 0;
+    this.current = undefined;
+    await Promise.all([
+      run?.abandon(reason),
+      ...opened.map(async (get) => {
+        const body = await get.catch(() => undefined);
+        if (body && !body.locked) await body.cancel(reason).catch(() => {});
+      }),
+    ]);
+  }
+}
+
+/** The part of `chunk` (starting at object offset `at`) inside `range`, as a view. */
+function clip(chunk: Uint8Array, at: number, range: ByteRange): Uint8Array {
+  const from = Math.max(0, range.start - at);
+  const to = Math.min(chunk.length, range.end + 1 - at);
+  return to > from ? chunk.subarray(from, to) : chunk.subarray(0, 0);
+}
+
+function empty(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (controller) => controller.close() });
+}
