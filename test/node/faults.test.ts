@@ -27,8 +27,9 @@ beforeAll(async () => {
   proxy = await startFaultProxy(settings.endpoint!);
   server = await startTs(
     'functions/node/index.ts',
-    // One GET at a time, so "the second GET" is the second span; short timeouts keep the suite fast.
-    { HOST: '127.0.0.1', PORT: '0', S3_ENDPOINT: proxy.url, UPSTREAM_CONCURRENCY: '1', UPSTREAM_GAP: '0', STORE_TIMEOUT_MS: '400' },
+    // One GET at a time, so "the second GET" is the second span; short timeouts keep the suite fast;
+    // no edge cache, so every request meets the store's faults.
+    { HOST: '127.0.0.1', PORT: '0', S3_ENDPOINT: proxy.url, UPSTREAM_CONCURRENCY: '1', UPSTREAM_GAP: '0', STORE_TIMEOUT_MS: '400', CACHE: 'off' },
     /listening on (http:\S+)/,
   );
 });
