@@ -1,17 +1,18 @@
 /**
- * The Hono side: methods, access (signed URLs), the object key, the store,
- * and one log line per request. The HTTP semantics of serving an object
- * live in `serve.ts`.
+ * The Hono side: the gate (methods, signed URLs, the object key; gate.ts),
+ * the store, CORS, and one log line per request. The HTTP semantics of
+ * serving an object live in `serve.ts`.
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ObjectCache } from './cache/store.ts';
 import { cors } from 'hono/cors';
-import { objectKey } from './keys.ts';
+import { unexpectedError } from './answers.ts';
+import { CONDITIONAL_FIELDS } from './conditional.ts';
+import { ALLOW, requestGate } from './gate.ts';
 import { logLine, serverTiming } from './log.ts';
 import type { RangeLimits } from './range/plan.ts';
-import { DEFAULT_SERVE_OPTIONS, plain, serveObject, type ServeOptions, type ServeStats } from './serve.ts';
-import { checkSignature, hmacKey } from './signing.ts';
-import { newUpstreamStats, type StoreRetryPolicy } from './store/resilient.ts';
+import { DEFAULT_SERVE_OPTIONS, newServeStats, serveObject, type ServeOptions } from './serve.ts';
+import type { StoreRetryPolicy } from './store/resilient.ts';
 import type { ObjectStore } from './store/types.ts';
 
 export interface EdgeRangesOptions {
@@ -49,8 +50,6 @@ export interface AppOptions extends EdgeRangesOptions {
   readonly corsOrigins?: '*' | readonly string[];
 }
 
-export const ALLOW = 'GET, HEAD, OPTIONS';
-
 /**
  * Serves objects of a bucket with Range, multipart and conditional request
  * support, as a Hono middleware.
@@ -72,31 +71,17 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
     retry: { ...DEFAULT_SERVE_OPTIONS.retry, ...options.retry },
     cache: options.cache,
   };
-  const signingKey = options.signingSecret === undefined ? undefined : hmacKey(options.signingSecret);
-
-  async function handle(c: Context, url: URL, stats: ServeStats): Promise<Response> {
-    const { method } = c.req;
-    // RFC 9110 §9.3.7 / §15.5.6: say what is allowed, and refuse the rest with 405 + Allow.
-    if (method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: ALLOW } });
-    if (method !== 'GET' && method !== 'HEAD') return plain(405, 'Method Not Allowed', { allow: ALLOW });
-
-    if (signingKey) {
-      const check = await checkSignature(await signingKey, url, Math.floor(Date.now() / 1000));
-      if (!check.ok) return plain(403, `Forbidden: ${check.reason}`);
-    }
-    // The raw path: Hono's c.req.path is already decoded, and decoding twice
-    // would turn %252e%252e into `..`.
-    const key = objectKey(rewriteRequestPath(url.pathname), keyPrefix);
-    if ('refused' in key) return plain(400, `Bad Request: ${key.refused}`);
-
-    return serveObject(typeof store === 'function' ? store(c) : store, key.key, c.req.raw, serveOptions, stats, waitUntilOf(c));
-  }
+  const gate = requestGate({ keyPrefix, signingSecret: options.signingSecret });
 
   return async (c) => {
     const started = Date.now();
     const url = new URL(c.req.url);
-    const stats: ServeStats = { ...newUpstreamStats(), rangesAsked: 0, served: '', plannedGets: 0 };
-    const res = await handle(c, url, stats);
+    const stats = newServeStats();
+    const passed = await gate(c.req.method, url, rewriteRequestPath(url.pathname));
+    const res =
+      'answer' in passed
+        ? passed.answer
+        : await serveObject(typeof store === 'function' ? store(c) : store, passed.key, c.req.raw, serveOptions, stats, waitUntilOf(c));
     const ms = Date.now() - started;
     res.headers.set('server-timing', serverTiming(stats, ms));
     if (log) log(logLine(c.req.raw, url.pathname, res, stats, ms));
@@ -115,7 +100,7 @@ function waitUntilOf(c: Context): ((work: Promise<unknown>) => void) | undefined
 }
 
 /** Request fields a preflight may ask for (also the CDK stack's response headers policy). */
-export const CORS_ALLOWED = ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'];
+export const CORS_ALLOWED = ['Range', ...CONDITIONAL_FIELDS];
 /** Response fields scripts may read (also the CDK stack's response headers policy). */
 export const CORS_EXPOSED = ['Content-Range', 'Accept-Ranges', 'Content-Length', 'ETag', 'Last-Modified', 'Server-Timing'];
 
@@ -149,13 +134,4 @@ export function createApp(options: AppOptions): Hono {
   app.all('*', edgeRanges(options));
   app.onError(unexpectedError);
   return app;
-}
-
-/**
- * Anything thrown past the handler is our bug, not the client's: log it and
- * say so briefly, never with internals (every app's onError).
- */
-export function unexpectedError(err: Error): Response {
-  console.error('edge-ranges: unexpected error', err);
-  return plain(500, 'Internal Server Error');
 }

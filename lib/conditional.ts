@@ -3,6 +3,12 @@
  * evaluation of preconditions in the order of §13.2.2.
  */
 
+/**
+ * The conditional request fields (§13.1): what a CORS preflight allows, and
+ * what the viewer-request function decides and removes.
+ */
+export const CONDITIONAL_FIELDS = ['If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since'] as const;
+
 /** What a precondition check needs to know about the selected representation. */
 export interface Validators {
   /** The strong entity-tag, quoted, as sent in `ETag`. */

@@ -3,7 +3,7 @@
  * Written when the response starts; `bytes` is the length announced, and
  * `gets` counts the GETs a multipart body will make as it streams.
  */
-import type { ServeStats } from './serve.ts';
+import type { Served, ServeStats } from './serve.ts';
 
 export function logLine(request: Request, path: string, res: Response, stats: ServeStats, ms: number): string {
   return JSON.stringify({
@@ -14,7 +14,7 @@ export function logLine(request: Request, path: string, res: Response, stats: Se
     // The header as asked, cut short: a log line must stay a line.
     range: request.headers.get('range')?.slice(0, 200) ?? null,
     rangesAsked: stats.rangesAsked,
-    served: stats.served || null,
+    served: servedText(stats.served),
     bytes: Number(res.headers.get('content-length') ?? 0),
     heads: stats.heads,
     gets: getsOf(stats),
@@ -38,6 +38,24 @@ export function logLine(request: Request, path: string, res: Response, stats: Se
  */
 function getsOf(stats: ServeStats): number {
   return stats.cache ? stats.gets + stats.cache.getsAhead : Math.max(stats.gets, stats.plannedGets);
+}
+
+/** `served` in the log line: `full`, `a-b`, `N parts`, `headers` (HEAD), `none` (416), or null. */
+export function servedText(served: Served): string | null {
+  switch (served.kind) {
+    case 'nothing':
+      return null;
+    case 'headers':
+      return 'headers';
+    case 'unsatisfiable':
+      return 'none';
+    case 'full':
+      return 'full';
+    case 'range':
+      return `${served.range.start}-${served.range.end}`;
+    case 'parts':
+      return `${served.parts} parts`;
+  }
 }
 
 /** `store` is the time spent waiting for the store; `total` until the response started. */

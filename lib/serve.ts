@@ -1,18 +1,35 @@
 /**
- * Serving one object for one GET or HEAD: metadata, preconditions, Range,
- * then the bytes. Framework-free: a Request and a store in, a Response out.
+ * Serving one object for one GET or HEAD: a Request and a store in, a
+ * Response out (framework-free). The path, as ../shared/DESIGN.md draws it:
+ *
+ *   serveObject ── resilient(store): retries, timeouts, call counts
+ *     │  (starts over once when the object changes under a guarded read)
+ *     ├─ GET, whole object or one range, preconditions the store takes
+ *     │    (one-read.ts) ── store.read: metadata + bytes in ONE call
+ *     │      missing → 404 · unsatisfiable → the long way
+ *     │      refused → decide() on its metadata, or a 412 / the whole object (S3)
+ *     │      bytes   → decide() on its metadata: what was read? → 200 / 206
+ *     │                else cancel the body, answer the decision below
+ *     └─ anything else (several ranges, HEAD, ETag lists):
+ *          store.head ── null → 404
+ *            └─ decide(): §13.2.2 preconditions, If-Range, Range → plan
+ *
+ *   answerFor(meta, decision) — one place for both ways:
+ *     304 / 412 / 416 (answers.ts) · HEAD → headers · full → 200
+ *     single → 206 · multi → 206 multipart/byteranges (upstream.ts, multipart.ts)
+ *     every read here carries If-Match: meta.etag
  */
+import { notFound, preconditionFailed, settle, storeFailure } from './answers.ts';
 import { exactLength } from './body.ts';
-import { parseETag, parseETagList, parseHttpDate } from './conditional.ts';
 import { contentTypeOf, decide, type Decision } from './decide.ts';
 import { cachedStore, type ObjectCache } from './cache/store.ts';
-import { contentRange, unsatisfiedRange } from './range/content-range.ts';
 import { multipartLayout, multipartStream } from './multipart.ts';
-import { parseRange, type RangeSpec } from './range/parse.ts';
+import { NO_CONDITIONS, oneRead, type OneRead } from './one-read.ts';
 import { byteLength, type ByteRange } from './range/byte-range.ts';
+import { contentRange } from './range/content-range.ts';
 import { DEFAULT_RANGE_LIMITS, resolveRanges, type RangeLimits, type RangePlan } from './range/plan.ts';
-import { DEFAULT_STORE_RETRY, resilient, type StoreRetryPolicy, type UpstreamStats } from './store/resilient.ts';
-import { StoreError, type ObjectMeta, type ObjectStore, type ReadAsk, type ReadConditions } from './store/types.ts';
+import { DEFAULT_STORE_RETRY, newUpstreamStats, resilient, type StoreRetryPolicy, type UpstreamStats } from './store/resilient.ts';
+import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
 import { openParts } from './upstream.ts';
 
 export interface ServeOptions {
@@ -33,15 +50,36 @@ export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
   retry: DEFAULT_STORE_RETRY,
 };
 
-/** What one request asked and got, for its log line. */
+/** What a response served of the object (the log line writes it as `served`). */
+export type Served =
+  /** Nothing of it: a 304, 412, 404, a refusal at the gate, or a store failure. */
+  | { readonly kind: 'nothing' }
+  /** A HEAD: the headers of a full GET. */
+  | { readonly kind: 'headers' }
+  /** A 416: no range could be served. */
+  | { readonly kind: 'unsatisfiable' }
+  /** A 200 with the whole object. */
+  | { readonly kind: 'full' }
+  /** A 206 with one range. */
+  | { readonly kind: 'range'; readonly range: ByteRange }
+  /** A 206 multipart/byteranges of this many parts. */
+  | { readonly kind: 'parts'; readonly parts: number };
+
+/** What one request asked and got, for its log line and Server-Timing. */
 export interface ServeStats extends UpstreamStats {
   /** Range specs asked for (0 without a usable Range). */
   rangesAsked: number;
-  /** What was served: `full`, `a-b`, `N parts`, or nothing (an error or 304). */
-  served: string;
+  served: Served;
   /** Upstream GETs the answer needs, counting those a multipart body makes later. */
   plannedGets: number;
 }
+
+export const newServeStats = (): ServeStats => ({
+  ...newUpstreamStats(),
+  rangesAsked: 0,
+  served: { kind: 'nothing' },
+  plannedGets: 0,
+});
 
 /**
  * `encodeBody: 'manual'` tells Workers the body is already in its
@@ -51,6 +89,17 @@ export interface ServeStats extends UpstreamStats {
  */
 type Init = ResponseInit & { encodeBody?: 'manual' };
 
+/**
+ * Answers a GET or HEAD of the object `key` (the gate has checked method,
+ * signature and key). Statuses: 200 (the whole object; a HEAD's headers),
+ * 206 (one range, or multipart/byteranges), 304 and 412 (§13.2.2), 416
+ * (`Content-Range: bytes *\/len`), 404, and for a store that fails after
+ * the retries 502 / 503 (`Retry-After: 1`) / 504. Records in `stats` the
+ * store calls and their wait (`heads`, `gets`, `retries`, `waitMs`), the
+ * Range specs asked, what was served, and the GETs a multipart body makes
+ * as it streams. Bodies stream with their exact length enforced. Throws
+ * only what is not a StoreError (a bug).
+ */
 export async function serveObject(
   base: ObjectStore,
   key: string,
@@ -64,12 +113,13 @@ export async function serveObject(
   // The object may be replaced between the metadata lookup and the read;
   // the read is guarded by If-Match, so start over once on the new version.
   for (let attempt = 1; ; attempt++) {
+    stats.served = { kind: 'nothing' };
     try {
       return await respond(store, key, request, options, stats);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       if ((err.kind === 'changed' || err.kind === 'not-found') && attempt < 2) continue;
-      stats.served = '';
+      stats.served = { kind: 'nothing' };
       return storeFailure(err);
     }
   }
@@ -89,8 +139,60 @@ async function respond(
     if (answer) return answer;
   }
   const meta = await store.head(key);
-  if (meta === null) return plain(404, 'Not Found');
+  if (meta === null) return notFound();
   return answerFor(store, key, method, meta, decide(method, headers, meta, options.limits), options, stats);
+}
+
+/**
+ * Answers a GET with one store call when it can: the store evaluates the
+ * preconditions it takes, and the answer is decided again through
+ * `decide()` on the metadata the read returned, so §13.2.2 holds exactly
+ * whatever the store's own rules. An answer that is not what the decision
+ * needs is dropped (its body cancelled) and the decision is answered from
+ * that metadata with a guarded read. Undefined: take the long way.
+ */
+async function readOnce(
+  store: ObjectStore,
+  key: string,
+  one: OneRead,
+  request: Request,
+  options: ServeOptions,
+  stats: ServeStats,
+): Promise<Response | undefined> {
+  const { method, headers } = request;
+  const answer = await store.read!(key, one.ask);
+  switch (answer.kind) {
+    case 'missing':
+      return notFound();
+    case 'unsatisfiable':
+      return undefined;
+    case 'refused':
+      if (answer.meta) return answerFor(store, key, method, answer.meta, decide(method, headers, answer.meta, options.limits), options, stats);
+      // No metadata (S3): the If-Range that rode as If-Match failed, so the
+      // whole object is the answer (§13.1.5) ...
+      if (one.ifRangeRides) {
+        const { ifMatch: _, ...rest } = one.ask.conditions ?? {};
+        return readOnce(store, key, { ask: { conditions: rest }, ifRangeRides: false }, request, options, stats);
+      }
+      // ... else a step-1 field failed, and that is a 412 whatever follows (§13.2.2).
+      return preconditionFailed();
+    case 'bytes': {
+      const { meta, body } = answer;
+      const decision = decide(method, headers, meta, options.limits);
+      const range = one.ask.range && resolveRanges([one.ask.range], meta.size)[0];
+      const fits =
+        'plan' in decision &&
+        (decision.plan.kind === 'full'
+          ? range === undefined
+          : decision.plan.kind === 'single' && range?.start === decision.plan.range.start && range.end === decision.plan.range.end);
+      if (!fits) {
+        await body.cancel().catch(() => {});
+        return answerFor(store, key, method, meta, decision, options, stats);
+      }
+      record(stats, decision.plan, decision.rangesAsked, method);
+      return bytes(meta, range, body);
+    }
+  }
 }
 
 /** Answers the decision taken on `meta`, reading what it needs with If-Match: meta.etag. */
@@ -103,15 +205,11 @@ async function answerFor(
   options: ServeOptions,
   stats: ServeStats,
 ): Promise<Response> {
-  if ('failed' in decision) return decision.failed === 304 ? notModified(meta) : plain(412, 'Precondition Failed');
-  const { plan } = decision;
-  record(stats, plan, decision.rangesAsked, method);
-
+  if ('plan' in decision) record(stats, decision.plan, decision.rangesAsked, method);
+  const settled = settle(decision, meta);
+  if ('answer' in settled) return settled.answer;
+  const { plan } = settled;
   switch (plan.kind) {
-    case 'unsatisfiable':
-      // §15.5.17: 416 carries the current length.
-      return plain(416, 'Range Not Satisfiable', { 'content-range': unsatisfiedRange(meta.size) });
-
     case 'single': {
       const span = { offset: plan.range.start, length: byteLength(plan.range) };
       return bytes(meta, plan.range, await store.get(key, meta.etag, span));
@@ -152,130 +250,6 @@ export async function multipartResponse(
   return new Response(multipartStream(layout, source), { status: 206, headers: out });
 }
 
-/** One read that may answer a GET: what it asks, and whether If-Range rides on it as If-Match. */
-interface OneRead {
-  readonly ask: ReadAsk;
-  readonly ifRangeRides: boolean;
-}
-
-const NO_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set();
-
-/**
- * The one read that answers a GET whose answer is the whole object or one
- * range, when the store can take its preconditions (`takes`); undefined
- * for the long way (metadata first): several ranges, a field the store
- * cannot evaluate, a list of entity-tags. Each field goes in the form
- * §13.2.2 evaluates it: If-Unmodified-Since only without If-Match,
- * If-Modified-Since only without If-None-Match, an invalid date not at all.
- * If-Range with a strong entity-tag rides as If-Match (its failure then
- * means "the whole object", §13.1.5) when the request has no step-1 field.
- */
-function oneRead(headers: Headers, takes: ReadonlySet<keyof ReadConditions>): OneRead | undefined {
-  const value = headers.get('range');
-  const specs = value === null ? null : parseRange(value);
-  if (specs !== null && (specs.length !== 1 || !plainSpec(specs[0]!))) return undefined;
-  const range = specs?.[0];
-
-  const conditions: { -readonly [K in keyof ReadConditions]: ReadConditions[K] } = {};
-  const ifMatch = headers.get('if-match');
-  if (ifMatch !== null) {
-    const list = parseETagList(ifMatch);
-    // `*` holds for any object there is; a missing one is a 404 anyway.
-    if (list !== '*') {
-      if (list.length !== 1 || list[0]!.weak) return undefined;
-      conditions.ifMatch = list[0]!.opaque;
-    }
-  } else {
-    conditions.ifUnmodifiedSince = dateOf(headers.get('if-unmodified-since'));
-  }
-  const ifNoneMatch = headers.get('if-none-match');
-  if (ifNoneMatch !== null) {
-    const list = parseETagList(ifNoneMatch);
-    if (list === '*' || list.length !== 1) return undefined;
-    conditions.ifNoneMatch = list[0]!.opaque; // weak comparison (§13.1.2): W/ does not count
-  } else {
-    conditions.ifModifiedSince = dateOf(headers.get('if-modified-since'));
-  }
-
-  let ifRangeRides = false;
-  const ifRange = headers.get('if-range');
-  if (ifRange !== null && range !== undefined && conditions.ifMatch === undefined && conditions.ifUnmodifiedSince === undefined) {
-    const tag = parseETag(ifRange);
-    if (tag !== null && !tag.weak) {
-      conditions.ifMatch = tag.opaque;
-      ifRangeRides = true;
-    }
-  }
-
-  for (const [name, v] of Object.entries(conditions) as Array<[keyof ReadConditions, unknown]>) {
-    if (v === undefined) delete conditions[name];
-    else if (!takes.has(name)) return undefined;
-  }
-  return { ask: { range, conditions }, ifRangeRides };
-}
-
-/** A spec any store takes as written: small numbers, not `-0`. */
-function plainSpec(spec: RangeSpec): boolean {
-  return 'suffix' in spec ? spec.suffix > 0 && spec.suffix < Infinity : spec.first < Infinity;
-}
-
-/** A valid HTTP-date, or undefined: an invalid one is ignored (§13.1.3–4). */
-function dateOf(value: string | null): Date | undefined {
-  return (value === null ? null : parseHttpDate(value)) ?? undefined;
-}
-
-/**
- * Answers a GET with one store call when it can: the store evaluates the
- * preconditions it takes, and the answer is decided again through
- * `decide()` on the metadata the read returned, so §13.2.2 holds exactly
- * whatever the store's own rules. An answer that is not what the decision
- * needs is dropped (its body cancelled) and the decision is answered from
- * that metadata with a guarded read. Undefined: take the long way.
- */
-async function readOnce(
-  store: ObjectStore,
-  key: string,
-  one: OneRead,
-  request: Request,
-  options: ServeOptions,
-  stats: ServeStats,
-): Promise<Response | undefined> {
-  const { method, headers } = request;
-  const answer = await store.read!(key, one.ask);
-  switch (answer.kind) {
-    case 'missing':
-      return plain(404, 'Not Found');
-    case 'unsatisfiable':
-      return undefined;
-    case 'refused':
-      if (answer.meta) return answerFor(store, key, method, answer.meta, decide(method, headers, answer.meta, options.limits), options, stats);
-      // No metadata (S3): the If-Range that rode as If-Match failed, so the
-      // whole object is the answer (§13.1.5) ...
-      if (one.ifRangeRides) {
-        const { ifMatch: _, ...rest } = one.ask.conditions ?? {};
-        return readOnce(store, key, { ask: { conditions: rest }, ifRangeRides: false }, request, options, stats);
-      }
-      // ... else a step-1 field failed, and that is a 412 whatever follows (§13.2.2).
-      return plain(412, 'Precondition Failed');
-    case 'bytes': {
-      const { meta, body } = answer;
-      const decision = decide(method, headers, meta, options.limits);
-      const range = one.ask.range && resolveRanges([one.ask.range], meta.size)[0];
-      const fits =
-        'plan' in decision &&
-        (decision.plan.kind === 'full'
-          ? range === undefined
-          : decision.plan.kind === 'single' && range?.start === decision.plan.range.start && range.end === decision.plan.range.end);
-      if (!fits) {
-        await body.cancel().catch(() => {});
-        return answerFor(store, key, method, meta, decision, options, stats);
-      }
-      record(stats, decision.plan, decision.rangesAsked, method);
-      return bytes(meta, range, body);
-    }
-  }
-}
-
 /** 200 with the whole object, or 206 with one range of it (§15.3.7.1: one range is never multipart). */
 function bytes(meta: ObjectMeta, range: ByteRange | undefined, body: ReadableStream<Uint8Array>): Response {
   const out = representationHeaders(meta, contentTypeOf(meta));
@@ -289,18 +263,18 @@ function record(stats: ServeStats, plan: RangePlan, rangesAsked: number, method:
   stats.rangesAsked = rangesAsked;
   switch (plan.kind) {
     case 'full':
-      stats.served = method === 'HEAD' ? 'headers' : 'full';
+      stats.served = { kind: method === 'HEAD' ? 'headers' : 'full' };
       stats.plannedGets = method === 'HEAD' ? 0 : 1;
       return;
     case 'unsatisfiable':
-      stats.served = 'none';
+      stats.served = { kind: 'unsatisfiable' };
       return;
     case 'single':
-      stats.served = `${plan.range.start}-${plan.range.end}`;
+      stats.served = { kind: 'range', range: plan.range };
       stats.plannedGets = 1;
       return;
     case 'multi':
-      stats.served = `${plan.parts.length} parts`;
+      stats.served = { kind: 'parts', parts: plan.parts.length };
       stats.plannedGets = plan.gets.length;
   }
 }
@@ -315,39 +289,4 @@ function representationHeaders(meta: ObjectMeta, contentType: string): Headers {
   if (meta.http.contentLanguage) h.set('content-language', meta.http.contentLanguage);
   if (meta.http.expires) h.set('expires', meta.http.expires.toUTCString());
   return h;
-}
-
-/** §15.4.5: a 304 carries the fields a 200 would have for cache updates, no content. */
-export function notModified(meta: ObjectMeta): Response {
-  const h = new Headers({ etag: meta.etag });
-  if (meta.lastModified) h.set('last-modified', meta.lastModified.toUTCString());
-  if (meta.http.cacheControl) h.set('cache-control', meta.http.cacheControl);
-  if (meta.http.expires) h.set('expires', meta.http.expires.toUTCString());
-  return new Response(null, { status: 304, headers: h });
-}
-
-/** The store's own error text never reaches the client; it goes to the log. */
-export function storeFailure(err: StoreError): Response {
-  console.error(`edge-ranges: ${err.message}`);
-  switch (err.kind) {
-    case 'unavailable':
-      return plain(502, 'Bad Gateway: the object store failed');
-    case 'timeout':
-      return plain(504, 'Gateway Timeout: the object store did not answer in time');
-    case 'overloaded':
-      return plain(503, 'Service Unavailable: the object store is busy', { 'retry-after': '1' });
-    case 'not-found':
-      return plain(404, 'Not Found');
-    case 'changed':
-      // Replaced twice while we read it: a retry will likely find it settled.
-      return plain(503, 'Service Unavailable: the object changed while being read', { 'retry-after': '1' });
-  }
-}
-
-/** A short text answer for errors and refusals. */
-export function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${message}\n`, {
-    status,
-    headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
-  });
 }

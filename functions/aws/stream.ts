@@ -7,9 +7,9 @@
 import { Hono } from 'hono';
 import { streamHandle } from 'hono/aws-lambda';
 import { streamOriginApp } from '../../lib/aws/stream-origin.ts';
+import { plain } from '../../lib/answers.ts';
 import { memoryCache } from '../../lib/cache/memory.ts';
 import { ConfigError, readAccess, readCache, readKeyPrefix, readRetry, readS3Settings, readServerRangeOptions } from '../../lib/config.ts';
-import { plain } from '../../lib/serve.ts';
 import { createS3Client, s3Store } from '../../lib/store/s3.ts';
 
 function configure(env: NodeJS.ProcessEnv): Hono {

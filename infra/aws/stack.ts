@@ -21,7 +21,8 @@ import type { EdgeConfig } from '../../functions/aws/edge-config.ts';
 // and the path the streaming Lambda serves objects under (/stream), from the functions themselves.
 import { ETAG_KEY_HEADER, ORIGIN_SECRET_HEADER, STREAM_ORIGIN_HEADER } from '../../lib/aws/cloudfront.ts';
 import { STREAM_PATH } from '../../lib/aws/origin-request.ts';
-import { ALLOW, CORS_ALLOWED, CORS_EXPOSED, type AppOptions } from '../../lib/app.ts';
+import { CORS_ALLOWED, CORS_EXPOSED, type AppOptions } from '../../lib/app.ts';
+import { ALLOW } from '../../lib/gate.ts';
 import { ConfigError, readAccess } from '../../lib/config.ts';
 import { type BuiltBundle, type BundleName, buildBundles } from './bundle.ts';
 

@@ -19,14 +19,14 @@
  * settled in viewer-request.
  */
 import { Hono } from 'hono';
-import { unexpectedError } from '../app.ts';
+import { preconditionFailed, storeFailure, unexpectedError } from '../answers.ts';
 import { contentTypeOf, decide } from '../decide.ts';
-import { objectKey } from '../keys.ts';
+import { keyOf } from '../gate.ts';
 import { multipartLayout } from '../multipart.ts';
 import { rangeField } from '../range/content-range.ts';
 import { parseRange } from '../range/parse.ts';
 import { DEFAULT_RANGE_LIMITS, type RangeLimits } from '../range/plan.ts';
-import { DEFAULT_SERVE_OPTIONS, multipartResponse, plain, storeFailure } from '../serve.ts';
+import { DEFAULT_SERVE_OPTIONS, multipartResponse } from '../serve.ts';
 import { DEFAULT_STORE_RETRY, newUpstreamStats, resilient, type StoreRetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
 import {
@@ -75,8 +75,8 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
     const specs = request.method === 'GET' && range !== undefined ? parseRange(range) : null;
     if (specs === null || specs.length < 2) return passOn(c);
 
-    const key = objectKey(request.uri, options.keyPrefix ?? '');
-    if ('refused' in key) return plain(400, `Bad Request: ${key.refused}`);
+    const key = keyOf(request.uri, options.keyPrefix ?? '');
+    if ('answer' in key) return key.answer;
     const store = resilient(options.store, retry, newUpstreamStats());
     try {
       const meta = await store.head(key.key);
@@ -84,7 +84,7 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
       const asked = new Headers(c.req.raw.headers);
       if (etag !== undefined) asked.set('if-match', etag);
       const decision = decide('GET', asked, meta, limits);
-      if ('failed' in decision) return plain(412, 'Precondition Failed');
+      if ('failed' in decision) return preconditionFailed();
       const { plan } = decision;
       if (plan.kind === 'full') delete request.headers['range'];
       if (plan.kind === 'single') setHeader(request.headers, 'range', rangeField([plan.range]));

@@ -7,7 +7,7 @@
  */
 import { Hono } from 'hono';
 import { createApp, type AppOptions } from '../app.ts';
-import { plain } from '../serve.ts';
+import { plain } from '../answers.ts';
 import { ORIGIN_SECRET_HEADER } from './cloudfront.ts';
 import { STREAM_PATH } from './origin-request.ts';
 

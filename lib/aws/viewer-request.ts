@@ -16,15 +16,15 @@
  * Generated responses here are tiny (the limit is 40 KB).
  */
 import { Hono } from 'hono';
-import { ALLOW, corsFor, unexpectedError } from '../app.ts';
+import { notFound, settle, storeFailure, unexpectedError, type BytesPlan } from '../answers.ts';
+import { corsFor } from '../app.ts';
+import { CONDITIONAL_FIELDS } from '../conditional.ts';
 import { cachedHead, type MetadataCache } from '../cache/metadata.ts';
 import { decide } from '../decide.ts';
-import { objectKey } from '../keys.ts';
+import { requestGate } from '../gate.ts';
 import type { ByteRange } from '../range/byte-range.ts';
-import { DEFAULT_RANGE_LIMITS, type RangeLimits, type RangePlan } from '../range/plan.ts';
-import { rangeField, unsatisfiedRange } from '../range/content-range.ts';
-import { notModified, plain, storeFailure } from '../serve.ts';
-import { checkSignature, hmacKey } from '../signing.ts';
+import { DEFAULT_RANGE_LIMITS, type RangeLimits } from '../range/plan.ts';
+import { rangeField } from '../range/content-range.ts';
 import { DEFAULT_STORE_RETRY, newUpstreamStats, resilient, type StoreRetryPolicy } from '../store/resilient.ts';
 import { StoreError, type ObjectStore } from '../store/types.ts';
 import { ETAG_KEY_HEADER, generatedResponses, passOn, setHeader, type EdgeBindings } from './cloudfront.ts';
@@ -48,15 +48,15 @@ export interface ViewerRequestOptions {
   readonly metadata?: MetadataCache;
 }
 
-/** The fields this function decides; none of them reaches the cache or the origin. */
-const DECIDED = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range'];
+/** The fields this function decides (CloudFront's header map is keyed in lower case); none reaches the cache or the origin. */
+const DECIDED = CONDITIONAL_FIELDS.map((name) => name.toLowerCase());
 
 const VIEWER_RETRY: StoreRetryPolicy = { ...DEFAULT_STORE_RETRY, attempts: 2, timeoutMs: 1500, budgetMs: 3500 };
 
 export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings: EdgeBindings }> {
   const limits = { ...DEFAULT_RANGE_LIMITS, ...options.limits };
   const retry = { ...VIEWER_RETRY, ...options.retry };
-  const signingKey = options.signingSecret === undefined ? undefined : hmacKey(options.signingSecret);
+  const gate = requestGate(options);
   const app = new Hono<{ Bindings: EdgeBindings }>();
 
   app.use('*', generatedResponses);
@@ -64,39 +64,24 @@ export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings
 
   app.all('*', async (c) => {
     const { request } = c.env;
-    // RFC 9110 §9.3.7 / §15.5.6: say what is allowed, and refuse the rest with 405 + Allow.
-    if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow: ALLOW } });
-    if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, 'Method Not Allowed', { allow: ALLOW });
-
-    if (signingKey) {
-      const check = await checkSignature(await signingKey, new URL(c.req.url), Math.floor(Date.now() / 1000));
-      if (!check.ok) return plain(403, `Forbidden: ${check.reason}`);
-    }
-
-    const key = objectKey(request.uri, options.keyPrefix ?? '');
-    if ('refused' in key) return plain(400, `Bad Request: ${key.refused}`);
+    const passed = await gate(request.method, new URL(c.req.url), request.uri);
+    if ('answer' in passed) return passed.answer;
 
     let meta;
     try {
       const store = resilient(options.store, retry, newUpstreamStats());
-      meta = options.metadata ? await cachedHead(options.metadata, store, key.key) : await store.head(key.key);
+      meta = options.metadata ? await cachedHead(options.metadata, store, passed.key) : await store.head(passed.key);
     } catch (err) {
       if (err instanceof StoreError) return storeFailure(err);
       throw err;
     }
-    if (meta === null) return plain(404, 'Not Found');
+    if (meta === null) return notFound();
 
-    const decision = decide(request.method, c.req.raw.headers, meta, limits);
-    if ('failed' in decision) {
-      return decision.failed === 304 ? notModified(meta) : plain(412, 'Precondition Failed');
-    }
-    if (decision.plan.kind === 'unsatisfiable') {
-      // §15.5.17: 416 carries the current length.
-      return plain(416, 'Range Not Satisfiable', { 'content-range': unsatisfiedRange(meta.size) });
-    }
+    const settled = settle(decide(request.method, c.req.raw.headers, meta, limits), meta);
+    if ('answer' in settled) return settled.answer;
 
     for (const name of DECIDED) delete request.headers[name];
-    const range = passedRange(decision.plan);
+    const range = passedRange(settled.plan);
     if (range === undefined) delete request.headers['range'];
     else setHeader(request.headers, 'range', range);
     setHeader(request.headers, ETAG_KEY_HEADER, meta.etag);
@@ -108,7 +93,7 @@ export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings
 }
 
 /** The Range to pass on for a plan, or undefined for the whole object. */
-function passedRange(plan: Exclude<RangePlan, { kind: 'unsatisfiable' }>): string | undefined {
+function passedRange(plan: BytesPlan): string | undefined {
   switch (plan.kind) {
     case 'full':
       return undefined;
