@@ -18,31 +18,38 @@ import type { ObjectStore } from './store/types.ts';
 export interface EdgeRangesOptions {
   /**
    * The object store, or a function that picks it for each request (Workers
-   * bindings are only reachable through `c.env`).
+   * bindings are only reachable through `c.env`). Required.
    */
   readonly store: ObjectStore | ((c: Context) => ObjectStore);
-  /** Prepended to every object key, confining the function to that part of the bucket. */
+  /** Prepended to every object key, confining the function to that part of the bucket (a folder, ending in `/`). Default `''`. */
   readonly keyPrefix?: string;
   /**
    * Maps the URL path (still percent-encoded) before it becomes a key, e.g.
-   * to strip the path the middleware is mounted at.
+   * to strip the path the middleware is mounted at. Default: the path as it is.
    */
   readonly rewriteRequestPath?: (path: string) => string;
-  /** Overrides of the Range limits (see README, "Limits"). */
+  /** Overrides of the Range limits (README, "Limits and multi-range"). Default `DEFAULT_RANGE_LIMITS`. */
   readonly limits?: Partial<RangeLimits>;
-  /** Upstream GETs open at once for one multipart answer (default 6, the Workers cap). */
+  /** Upstream GETs open at once for one multipart answer. Default 6, the Workers cap. */
   readonly concurrency?: number;
-  /** Overrides of the retry policy for store calls. */
+  /** Overrides of the retry policy for store calls (attempts, backoff in ms, timeouts in ms). Default `DEFAULT_STORE_RETRY`. */
   readonly retry?: Partial<StoreRetryPolicy>;
   /**
    * The edge cache: slices and metadata (lib/cache; README, "Caching
-   * ranges"). Absent: every request goes to the store.
+   * ranges"). Default none: every request goes to the store.
    */
   readonly cache?: ObjectCache | undefined;
-  /** When set, every GET/HEAD must carry a valid signature made with this secret (see signing.ts). */
+  /** When set, every GET/HEAD must carry a valid signature made with this secret (see signing.ts). Default none. */
   readonly signingSecret?: string;
-  /** Where the JSON line of each request goes (default console.log); false for none. */
+  /** Where the JSON line of each request goes; false for none. Default `console.log`. */
   readonly log?: ((line: string) => void) | false;
+  /**
+   * Share the route with other handlers, as Hono's serveStatic does: call
+   * `next()` instead of answering when the method is not GET or HEAD (405,
+   * and OPTIONS' 204) or when there is no such object (404). Default false:
+   * the middleware answers every request itself.
+   */
+  readonly fallthrough?: boolean;
 }
 
 export interface AppOptions extends EdgeRangesOptions {
@@ -60,11 +67,17 @@ export interface AppOptions extends EdgeRangesOptions {
  * app.use('/media/*', edgeRanges({
  *   store: (c) => r2Store(c.env.BUCKET),
  *   rewriteRequestPath: (path) => path.replace(/^\/media/, ''),
+ *   fallthrough: true, // no such object: the next handler answers
  * }));
+ * app.get('/media/*', (c) => c.text('Not in the bucket', 404));
  * ```
+ *
+ * Answers GET and HEAD with 200, 206 (one range or multipart/byteranges),
+ * 304, 412, 416 or 404; other methods with 405 (OPTIONS: 204), unless
+ * `fallthrough`. Store failures become 502/503/504 (answers.ts).
  */
 export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
-  const { store, keyPrefix = '', rewriteRequestPath = (p: string) => p, log = console.log } = options;
+  const { store, keyPrefix = '', rewriteRequestPath = (p: string) => p, log = console.log, fallthrough = false } = options;
   const serveOptions: ServeOptions = {
     limits: { ...DEFAULT_SERVE_OPTIONS.limits, ...options.limits },
     concurrency: options.concurrency ?? DEFAULT_SERVE_OPTIONS.concurrency,
@@ -73,15 +86,22 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
   };
   const gate = requestGate({ keyPrefix, signingSecret: options.signingSecret });
 
-  return async (c) => {
+  return async function edgeRangesHandler(c, next) {
     const started = Date.now();
+    const { method } = c.req;
+    if (fallthrough && method !== 'GET' && method !== 'HEAD') return next();
     const url = new URL(c.req.url);
     const stats = newServeStats();
-    const passed = await gate(c.req.method, url, rewriteRequestPath(url.pathname));
+    const passed = await gate(method, url, rewriteRequestPath(url.pathname));
     const res =
       'answer' in passed
         ? passed.answer
         : await serveObject(typeof store === 'function' ? store(c) : store, passed.key, c.req.raw, serveOptions, stats, waitUntilOf(c));
+    // Only the store says 404 (the gate answers 400 for a path that is no key).
+    if (fallthrough && res.status === 404) {
+      await res.body?.cancel();
+      return next();
+    }
     const ms = Date.now() - started;
     res.headers.set('server-timing', serverTiming(stats, ms));
     if (log) log(logLine(c.req.raw, url.pathname, res, stats, ms));

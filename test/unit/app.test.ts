@@ -118,6 +118,36 @@ describe('options', () => {
     expect(res.headers.get('content-range')).toBe('bytes 998-999/1000');
     expect((await app.request('/other/a.bin')).status).toBe(404);
   });
+
+  describe('shares a route with other handlers (fallthrough, as serveStatic)', () => {
+    /** /files/* served from the store, then the app's own handlers on the same path. */
+    function shared(fallthrough: boolean | undefined): Hono {
+      const app = new Hono();
+      app.use('/files/*', edgeRanges({ store, rewriteRequestPath: (p) => p.replace(/^\/files/, ''), log: false, ...(fallthrough === undefined ? {} : { fallthrough }) }));
+      app.get('/files/*', (c) => c.text('from the next handler', 404));
+      app.post('/files/*', (c) => c.text('posted', 201));
+      return app;
+    }
+    const cases: { fallthrough: boolean | undefined; method: string; path: string; status: number; body?: string }[] = [
+      { fallthrough: true, method: 'GET', path: '/files/a.bin', status: 200 },
+      { fallthrough: true, method: 'HEAD', path: '/files/a.bin', status: 200 },
+      { fallthrough: true, method: 'GET', path: '/files/missing.bin', status: 404, body: 'from the next handler' },
+      { fallthrough: true, method: 'POST', path: '/files/a.bin', status: 201, body: 'posted' },
+      { fallthrough: true, method: 'GET', path: '/files/a%ZZ', status: 400 },
+      { fallthrough: false, method: 'GET', path: '/files/missing.bin', status: 404, body: 'Not Found\n' },
+      { fallthrough: false, method: 'POST', path: '/files/a.bin', status: 405 },
+      { fallthrough: undefined, method: 'POST', path: '/files/a.bin', status: 405 },
+    ];
+    it.each(cases)('fallthrough $fallthrough: $method $path -> $status', async ({ fallthrough, method, path, status, body }) => {
+      const res = await shared(fallthrough).request(path, { method });
+      expect(res.status).toBe(status);
+      if (body !== undefined) expect(await res.text()).toBe(body);
+    });
+  });
+
+  it('names its handler, for stack traces and Hono\'s route inspection', () => {
+    expect(edgeRanges({ store }).name).toBe('edgeRangesHandler');
+  });
 });
 
 describe('one store call for the whole object or one range (stores with read)', () => {
