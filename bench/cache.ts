@@ -48,7 +48,7 @@ interface Pass {
   readonly sliceBytes: number;
 }
 
-export async function scenarioI(
+export async function scenarioJ(
   quick: boolean,
   dataDir: string,
   settings: S3Settings,
@@ -73,7 +73,7 @@ export async function scenarioI(
       const want = Buffer.alloc(r.end - r.start + 1);
       readSync(fd, want, 0, want.length, r.start);
       if (reply.status !== 206 || reply.body === undefined || !want.equals(reply.body)) {
-        throw new Error(`i: bytes=${r.start}-${r.end}: status ${reply.status}, body differs from the object`);
+        throw new Error(`j: bytes=${r.start}-${r.end}: status ${reply.status}, body differs from the object`);
       }
       ms.push(reply.ms);
       for (let s = Math.floor(r.start / SLICE); s <= Math.floor(r.end / SLICE); s++) slices.add(s);
@@ -98,21 +98,21 @@ export async function scenarioI(
 
     const who = 'node entry, cache on, store 20 ms away';
     for (const [name, pass] of [['cold', cold], ['warm', warm]] as const) {
-      out.rows.push({ scenario: 'i', target: who, metric: `${name}: store calls per request`, value: pass.storeCalls / n, unit: 'calls' });
-      out.rows.push({ scenario: 'i', target: who, metric: `${name}: bytes read from the store`, value: pass.bytesRead / MiB, unit: 'MiB' });
-      out.rows.push({ scenario: 'i', target: who, metric: `${name}: p50 latency`, value: percentile(pass.ms, 0.5), unit: 'ms' });
-      out.rows.push({ scenario: 'i', target: who, metric: `${name}: p99 latency`, value: percentile(pass.ms, 0.99), unit: 'ms' });
+      out.rows.push({ scenario: 'j', target: who, metric: `${name}: store calls per request`, value: pass.storeCalls / n, unit: 'calls' });
+      out.rows.push({ scenario: 'j', target: who, metric: `${name}: bytes read from the store`, value: pass.bytesRead / MiB, unit: 'MiB' });
+      out.rows.push({ scenario: 'j', target: who, metric: `${name}: p50 latency`, value: percentile(pass.ms, 0.5), unit: 'ms' });
+      out.rows.push({ scenario: 'j', target: who, metric: `${name}: p99 latency`, value: percentile(pass.ms, 0.99), unit: 'ms' });
     }
     const warmCalls = warm.storeCalls / n;
     const warmP50 = percentile(warm.ms, 0.5);
     out.checks.push({
-      scenario: 'i',
+      scenario: 'j',
       goal: `warm: ≤ 0.05 store calls per request and p50 below one store round trip (${DELAY_MS} ms)`,
       measured: `${warmCalls.toFixed(3)} calls per request, p50 ${warmP50.toFixed(1)} ms (${n} random 64 KiB–1 MiB ranges of 64 MiB)`,
       met: warmCalls <= 0.05 && warmP50 < DELAY_MS,
     });
     out.checks.push({
-      scenario: 'i',
+      scenario: 'j',
       goal: 'cold: bytes read from the store ≤ 1.2 × the slices touched',
       measured: `${(cold.bytesRead / MiB).toFixed(1)} MiB read (HTTP headers included) for ${(cold.sliceBytes / MiB).toFixed(1)} MiB of 1 MiB slices touched: ${(cold.bytesRead / cold.sliceBytes).toFixed(3)}×`,
       met: cold.bytesRead <= 1.2 * cold.sliceBytes,
@@ -132,10 +132,10 @@ export async function scenarioI(
     }
     const growth = after[after.length - 1]! - after[0]!;
     const who = `node entry, CACHE_MAX_BYTES=${SMALL_BUDGET / MiB} MiB`;
-    out.rows.push({ scenario: 'i', target: who, metric: 'RSS idle', value: idle / MiB, unit: 'MiB' });
-    after.forEach((v, i) => out.rows.push({ scenario: 'i', target: who, metric: `RSS after pass ${i + 1}`, value: v / MiB, unit: 'MiB' }));
+    out.rows.push({ scenario: 'j', target: who, metric: 'RSS idle', value: idle / MiB, unit: 'MiB' });
+    after.forEach((v, i) => out.rows.push({ scenario: 'j', target: who, metric: `RSS after pass ${i + 1}`, value: v / MiB, unit: 'MiB' }));
     out.checks.push({
-      scenario: 'i',
+      scenario: 'j',
       goal: "no RSS growth beyond the Node LRU's byte budget",
       measured: `RSS ${(idle / MiB).toFixed(0)} MiB idle, ${(after[0]! / MiB).toFixed(0)} MiB after the first pass, ${(after[after.length - 1]! / MiB).toFixed(0)} MiB after the last (${after.length} passes of ${n} new ranges, a ${SMALL_BUDGET / MiB} MiB budget for a 64 MiB object)`,
       // Once the cache is full, later passes only evict: they may not add a budget's worth.

@@ -11,18 +11,9 @@ import { pseudoRandomBytes } from '../infra/local/bytes.ts';
 import { putLocalObject } from '../infra/local/wrangler.ts';
 import { createS3Client, type S3Settings } from '../lib/store/s3.ts';
 
-const MiB = 1024 * 1024;
+import { PIECE, SEED, type BenchObject } from './object-layout.ts';
 
-export interface BenchObject {
-  /** Object key, file name under the data dir, and URL path on every target. */
-  readonly key: string;
-  readonly size: number;
-}
-
-/** 256 MiB for scenarios a–e and g. */
-export const BIG: BenchObject = { key: 'big-256m.bin', size: 256 * MiB };
-/** 1 GiB for scenario f. Too large for local R2 (wrangler puts at most 300 MiB). */
-export const HUGE: BenchObject = { key: 'huge-1g.bin', size: 1024 * MiB };
+export { BIG, HUGE, type BenchObject } from './object-layout.ts';
 
 /**
  * Writes the object's file unless it is already there with the right size.
@@ -32,10 +23,10 @@ export async function ensureFile(dir: string, object: BenchObject): Promise<stri
   mkdirSync(dir, { recursive: true });
   const file = join(dir, object.key);
   if (existsSync(file) && statSync(file).size === object.size) return file;
-  const piece = 64 * MiB;
+  const piece = PIECE;
   const out = createWriteStream(`${file}.part`);
   for (let offset = 0; offset < object.size; offset += piece) {
-    const bytes = pseudoRandomBytes(Math.min(piece, object.size - offset), 0x9e3779b9 + offset / piece);
+    const bytes = pseudoRandomBytes(Math.min(piece, object.size - offset), SEED + offset / piece);
     if (!out.write(bytes)) await once(out, 'drain');
   }
   out.end();

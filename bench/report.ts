@@ -116,6 +116,14 @@ function headline(results: Results): Record<string, number> {
     'g workerd CPU ms (a)': pick('g', 'workerd ×2 (workers entry)', 'CPU per request, (a)', false),
     'g workerd CPU ms (c)': pick('g', 'workerd ×2 (workers entry)', 'CPU per request, (c)', false),
     'h edge-ranges get/aria2c MB/s': pick('h', 'edge-ranges get -c 8', 'MB/s ('),
+    'a node/tcp proxy req/s': pick('a', 'node entry', 'req/s against the tcp proxy', false),
+    'a node CPU ms/MiB': pick('a', 'node entry', 'CPU per MiB', false),
+    'b node/tcp proxy MB/s': pick('b', 'node entry', 'MB/s against the tcp proxy', false),
+    'i node/radosgw p50': pick('i', 'node entry', 'p50'),
+    'i workers/radosgw p50': pick('i', 'workers entry', 'p50'),
+    'i node CPU ms/req': pick('i', 'node entry', 'CPU per request', false),
+    'g Worker own CPU ms (a)': pick('g', 'workerd running the Worker, in-isolate store', 'CPU per request, (a)', false),
+    'g Worker own CPU ms (c)': pick('g', 'workerd running the Worker, in-isolate store', 'CPU per request, (c)', false),
   };
 }
 
@@ -125,11 +133,12 @@ function headline(results: Results): Record<string, number> {
  */
 const WHY: Record<string, string> = {
   a: 'Why: see "a, b: the Node entry is CPU-bound" and "a: the Workers entry reads local R2" in METHODS.md.',
-  b: 'Why: see "b: Node RSS growth" in METHODS.md.',
+  b: 'Why: see "a, b: the Node entry is CPU-bound" and "b: Node RSS growth" in METHODS.md.',
+  i: 'Why: see "i: what a hop adds to a 4 KiB range" in METHODS.md.',
   d: 'Why: the depth is exact; the latency bound is noisy on this machine (see the spread below and METHODS.md).',
   e: 'Why: see "e: 1 and 16 ranges" in METHODS.md.',
   h: 'Why: see "h: the download client" in METHODS.md.',
-  g: 'Why: local R2 is simulated in JavaScript, in the same workerd process and partly in the Worker\'s own isolate; see "g: not shown to be met" in METHODS.md.',
+  g: 'Why: see "g: the Worker\'s own CPU" in METHODS.md.',
 };
 
 export function writeResults(dir: string, env: Environment, results: Results, quick: boolean, seconds: number): void {
@@ -171,7 +180,7 @@ compare figures **within one run** (the ratio column), and see the spread over r
 
 ${table}
 
-## Targets (issues 6 and 8)
+## Targets (issues 6, 8 and 12)
 
 ${checks}
 ${results.notes.length ? `\nNotes from this run:\n${results.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}

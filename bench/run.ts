@@ -1,23 +1,28 @@
 /**
  * `npm run bench [-- --quick]`: starts radosgw, nginx, the Node entry (twice:
  * once straight to the store, once through the delay proxy), the Deno and
- * Bun entries and the Workers entry, checks that each answers correctly, runs scenarios a–g of issue 6
- * against all of them and h of issue 8 (the download client against a
- * rate-limited nginx), prints the table and rewrites bench/RESULTS.md.
+ * Bun entries, a byte-level TCP proxy to radosgw (the ceiling of a Node
+ * hop), the Workers entry, and the Worker over an in-isolate store; checks
+ * that each answers correctly, runs scenarios a–g of issue 6, h of issue 8
+ * (the download client against a rate-limited nginx) and i of issue 12
+ * (4 KiB ranges), prints the table and rewrites bench/RESULTS.md.
  * Whatever happens (an error, Ctrl-C), everything started is stopped by PID.
  */
 import { join } from 'node:path';
 import { ROOT } from '../test/support/processes.ts';
-import { scenarioI } from './cache.ts';
+import { scenarioJ } from './cache.ts';
 import { DOWNLOAD, scenarioH } from './download.ts';
 import { BIG, HUGE, ensureFile, putR2Once, putS3 } from './objects.ts';
 import { commOf } from './procs.ts';
 import { startDelayProxy } from './proxy.ts';
 import { consoleTable, environment, writeResults } from './report.ts';
-import { scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioG, verify, type Results, type Setup } from './scenarios.ts';
-import { startNginx, startNodeEntry, startRuntimeEntry, startStore, startWorkersEntry } from './targets.ts';
+import { scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioG, scenarioI, verify, type Results, type Setup } from './scenarios.ts';
+import { startNginx, startNodeEntry, startRuntimeEntry, startStore, startTcpProxy, startWorkersEntry } from './targets.ts';
 
 const quick = process.argv.includes('--quick');
+/** `--only=a,i`: those scenarios alone, printed and not written to RESULTS.md (for working on them). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const runs = (scenario: string) => only === undefined || only.includes(scenario);
 const WORK = join(ROOT, '.local', 'bench');
 const DATA = join(WORK, 'data');
 
@@ -70,8 +75,10 @@ try {
   const results: Results = { rows: [], checks: [], notes: [] };
 
   // e runs in this process: first, while nothing else of ours is running.
-  log('e: parsers ...');
-  scenarioE(quick, results);
+  if (runs('e')) {
+    log('e: parsers ...');
+    scenarioE(quick, results);
+  }
 
   // radosgw takes ~10 s to start: write the files meanwhile.
   const storeUp = started('radosgw', startStore(join(WORK, 'ceph'), quick ? 2048 : 4096));
@@ -94,17 +101,19 @@ try {
   })();
   upload.catch(() => {});
   const proxy = await started('delay proxy', startDelayProxy(new URL(store.settings.endpoint!), 0));
-  const [nginx, node, nodeBehindProxy, deno, bun] = await Promise.all([
+  const [nginx, node, nodeBehindProxy, deno, bun, tcpProxy] = await Promise.all([
     started('nginx', startNginx(DATA)),
-    // a–h measure the path without the edge cache (i measures the cache).
+    // a–i measure the path without the edge cache (j measures the cache).
     started('node entry', startNodeEntry(store.env, { CACHE: 'off' })),
     started('node entry behind the proxy', startNodeEntry({ ...store.env, S3_ENDPOINT: proxy.url }, { CACHE: 'off' })),
     started('deno entry', startRuntimeEntry('deno', { ...store.env, CACHE: 'off' })),
     started('bun entry', startRuntimeEntry('bun', { ...store.env, CACHE: 'off' })),
+    started('tcp proxy', startTcpProxy(store.settings.endpoint!)),
   ]);
   await upload;
   // After seeding: wrangler dev reads local R2 from the same directory.
   const workers = await started('workers entry', startWorkersEntry(persistTo, BIG.key));
+  const isolateWorker = await started('workers entry over an in-isolate store', startWorkersEntry(persistTo, BIG.key, 'bench/isolate-worker.ts'));
 
   const setup: Setup = {
     quick,
@@ -117,34 +126,59 @@ try {
     nodeBehindProxy,
     proxy,
     withHuge: hugeFile !== undefined,
+    tcpProxy,
+    tcpProxyBase: `${tcpProxy.url}/${store.settings.bucket}`,
+    isolateWorker,
   };
   log('verifying answers ...');
   await verify(setup);
-  log('b: one 256 MiB range ...');
-  await scenarioB(setup, results);
-  log('a: 1 MiB ranges at 16 connections ...');
-  await scenarioA(setup, results);
-  log('c: 16 ranges ...');
-  const { nodeP50 } = await scenarioC(setup, results);
-  log('d: 16 ranges, store 20 ms away ...');
-  await scenarioD(setup, results, nodeP50);
-  log('f: 32 ranges of a 1 GiB object ...');
-  await scenarioF(setup, results);
-  log('g: CPU per request ...');
-  await scenarioG(setup, results);
-  log('h: segmented download from a rate-limited nginx ...');
-  await scenarioH(quick, DATA, downloadFile, results);
-  log('i: the edge cache, store 20 ms away ...');
-  await scenarioI(quick, DATA, store.settings, store.env, proxy, results);
+  if (runs('b')) {
+    log('b: one 256 MiB range ...');
+    await scenarioB(setup, results);
+  }
+  if (runs('a')) {
+    log('a: 1 MiB ranges at 16 connections ...');
+    await scenarioA(setup, results);
+  }
+  if (runs('c') || runs('d')) {
+    log('c: 16 ranges ...');
+    const { nodeP50 } = await scenarioC(setup, results);
+    if (runs('d')) {
+      log('d: 16 ranges, store 20 ms away ...');
+      await scenarioD(setup, results, nodeP50);
+    }
+  }
+  if (runs('f')) {
+    log('f: 32 ranges of a 1 GiB object ...');
+    await scenarioF(setup, results);
+  }
+  if (runs('g')) {
+    log('g: CPU per request ...');
+    await scenarioG(setup, results);
+  }
+  if (runs('i')) {
+    log('i: sequential 4 KiB ranges ...');
+    await scenarioI(setup, results);
+  }
+  if (runs('h')) {
+    log('h: segmented download from a rate-limited nginx ...');
+    await scenarioH(quick, DATA, downloadFile, results);
+  }
+  if (runs('j')) {
+    log('j: the edge cache, store 20 ms away ...');
+    await scenarioJ(quick, DATA, store.settings, store.env, proxy, results);
+  }
 
   // The PIDs measured must still be the processes found at start.
-  if (workers.cpuPids.some((pid) => commOf(pid) !== 'workerd')) {
+  if ([...workers.cpuPids, ...isolateWorker.cpuPids].some((pid) => commOf(pid) !== 'workerd')) {
     results.notes.push('a workerd process was replaced during the run: the Workers RSS and CPU figures are not valid.');
   }
   const seconds = (performance.now() - t0) / 1000;
   console.log(consoleTable(results));
-  writeResults(join(ROOT, 'bench'), env, results, quick, seconds);
-  log('wrote bench/RESULTS.md');
+  if (only === undefined) {
+    writeResults(join(ROOT, 'bench'), env, results, quick, seconds);
+    log('wrote bench/RESULTS.md');
+  }
 } catch (err) {
   console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;

@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { entryCommand, type Runtime } from '../infra/local/runtimes.ts';
 import { runWrangler, startWrangler } from '../infra/local/wrangler.ts';
@@ -25,6 +25,8 @@ export interface Target {
   readonly helperPid?: number;
   /** The V8 inspector of the Worker (wrangler dev only). */
   readonly inspectorPort?: number;
+  /** What the process wrote so far (the Node entry: its log lines). */
+  readonly output?: () => string;
   stop(): Promise<void>;
 }
 
@@ -85,7 +87,17 @@ export async function startNodeEntry(s3Env: Record<string, string>, extra: Recor
   // tsx runs the entry in a child node process: measure that one.
   const inner = descendants(server.child.pid!).filter((p) => p.comm === 'node').pop();
   const pid = inner?.pid ?? server.child.pid!;
-  return { url: server.url, pid, cpuPids: [pid], stop: server.stop };
+  return { url: server.url, pid, cpuPids: [pid], output: server.output, stop: server.stop };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ceiling of a Node hop
+
+/** bench/tcp-proxy.ts in its own node process, in front of `storeEndpoint`. */
+export async function startTcpProxy(storeEndpoint: string): Promise<Target> {
+  const proxy = await startTs('bench/tcp-proxy.ts', { PROXY_TARGET: storeEndpoint, NODE_NO_WARNINGS: '1' }, /listening on (http:\/\/[\d.]+:\d+)/);
+  const pid = proxy.child.pid!;
+  return { url: proxy.url, pid, cpuPids: [pid], stop: proxy.stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,19 +114,23 @@ export async function startRuntimeEntry(runtime: Runtime, s3Env: Record<string, 
 // ---------------------------------------------------------------------------------------------
 // The Workers entry
 
-/** wrangler dev (local mode, workerd) on the local R2 under `persistTo`. */
-export async function startWorkersEntry(persistTo: string, readyKey: string): Promise<Target> {
+/**
+ * wrangler dev (local mode, workerd) on the local R2 under `persistTo`,
+ * running `entry` (default: wrangler.toml's, functions/cloudflare/index.ts).
+ */
+export async function startWorkersEntry(persistTo: string, readyKey: string, entry?: string): Promise<Target> {
   // wrangler dev watches the sources and restarts workerd when they change;
   // others edit lib/ while the benchmarks run. So the Worker is bundled once
   // (as `wrangler deploy` would) and wrangler dev serves that file unbundled:
   // one version of the code, and workerd PIDs that stay valid.
   const bundleDir = mkdtempSync(join(tmpdir(), 'edge-ranges-bench-worker-'));
-  await runWrangler(['deploy', '--dry-run', '--outdir', bundleDir]);
+  await runWrangler(['deploy', ...(entry ? [join(ROOT, entry)] : []), '--dry-run', '--outdir', bundleDir]);
+  const bundle = join(bundleDir, entry ? `${basename(entry).replace(/\.ts$/, '')}.js` : 'index.js');
   const port = await freePort();
   const inspector = await freePort();
   const child = startWrangler(
     [
-      'dev', join(bundleDir, 'index.js'), '--no-bundle', '--config', join(ROOT, 'wrangler.toml'), '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
+      'dev', bundle, '--no-bundle', '--config', join(ROOT, 'wrangler.toml'), '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
       '--persist-to', persistTo, '--show-interactive-dev-session=false', '--log-level', 'warn',
       // a–h measure the path without the edge cache (bench/cache.ts measures it on Node).
       '--var', 'CACHE:off',

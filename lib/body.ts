@@ -29,9 +29,25 @@ export function lengthChecked(length: number): TransformStream<Uint8Array, Uint8
   return FixedLength ? new FixedLength(length) : countingStream(length);
 }
 
+/**
+ * A body that enforces its length itself, for a runtime that moves its bytes
+ * without a JavaScript stream in between (functions/node/piped-body.ts):
+ * `[LENGTH_CHECKED](length)` returns the body, promising that it errors
+ * unless exactly `length` bytes go through, however it is read.
+ */
+export const LENGTH_CHECKED = Symbol.for('edge-ranges.length-checked');
+
+interface SelfCheckedBody extends ReadableStream<Uint8Array> {
+  [LENGTH_CHECKED](length: number): ReadableStream<Uint8Array>;
+}
+
+function selfChecked(body: ReadableStream<Uint8Array>): body is SelfCheckedBody {
+  return typeof (body as Partial<SelfCheckedBody>)[LENGTH_CHECKED] === 'function';
+}
+
 /** Passes `body` through, erroring the stream if it does not carry exactly `length` bytes. */
 export function exactLength(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
-  return body.pipeThrough(lengthChecked(length));
+  return selfChecked(body) ? body[LENGTH_CHECKED](length) : body.pipeThrough(lengthChecked(length));
 }
 
 function countingStream(length: number): TransformStream<Uint8Array, Uint8Array> {

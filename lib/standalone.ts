@@ -13,12 +13,21 @@
  */
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { memoryCache } from './cache/memory.ts';
 import { ConfigError, readAccess, readCache, readKeyPrefix, readListen, readRetry, readServerRangeOptions, readS3Settings, type Env } from './config.ts';
-import { checkBucket, createS3Client, s3Store, type BucketProblem, type S3Settings } from './store/s3.ts';
+import { checkBucket, createS3Client, s3Store, type BucketProblem, type GetObject, type NodeAgents, type S3Settings } from './store/s3.ts';
 
 /** Where a standalone server listens unless HOST and PORT say otherwise. */
 export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 8080 } as const;
+
+/** How an entry wants its S3 store made (default: all through the SDK client, its own pools). */
+export interface StandaloneS3 {
+  /** Connection pools for the SDK client (the Node entry shares them with its GETs). */
+  readonly agents?: NodeAgents;
+  /** The store's GetObject, from the client and bucket (the Node entry: functions/node/get-object.ts). */
+  readonly getObject?: (client: S3Client, bucket: string) => GetObject;
+}
 
 export type Standalone =
   | { readonly ok: true; readonly app: Hono; readonly listen: { host: string; port: number } }
@@ -31,10 +40,10 @@ export type Standalone =
  * here, with one line, rather than as a 502 on every request. Never throws
  * for bad settings or an unreadable bucket; rethrows anything else.
  */
-export async function standaloneApp(env: Env, bucketTimeoutMs?: number): Promise<Standalone> {
+export async function standaloneApp(env: Env, bucketTimeoutMs?: number, s3Options: StandaloneS3 = {}): Promise<Standalone> {
   let configured: ReturnType<typeof configure>;
   try {
-    configured = configure(env);
+    configured = configure(env, s3Options);
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, problem: err.message };
     throw err;
@@ -45,13 +54,14 @@ export async function standaloneApp(env: Env, bucketTimeoutMs?: number): Promise
 }
 
 /** The settings read and the app built; throws ConfigError for a missing or malformed setting. */
-function configure(env: Env) {
+function configure(env: Env, s3Options: StandaloneS3) {
   const s3 = readS3Settings(env);
   const listen = readListen(env, DEFAULT_LISTEN);
-  const client = createS3Client(s3);
+  const client = createS3Client(s3, s3Options.agents);
+  const getObject = s3Options.getObject?.(client, s3.bucket);
   const cache = readCache(env);
   const app = createApp({
-    store: s3Store(client, s3.bucket),
+    store: s3Store(client, s3.bucket, getObject ? { getObject } : {}),
     keyPrefix: readKeyPrefix(env),
     ...readServerRangeOptions(env),
     ...readAccess(env),

@@ -5,6 +5,8 @@
 import { writeSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { standaloneApp } from '../../lib/standalone.ts';
+import { leanGetObject, storeAgents } from './get-object.ts';
+import { pipingResponses } from './piped-body.ts';
 import { TitleCaseResponse } from './title-case.ts';
 
 /**
@@ -17,12 +19,23 @@ function fail(line: string): never {
   process.exit(1);
 }
 
-const ready = await standaloneApp(process.env);
+// The byte path (README, "The Node entry over S3"): the byte-carrying GETs
+// signed here and sent over one pool of connections shared with the SDK
+// client (get-object.ts), store bodies piped into the socket (piped-body.ts).
+// On Node only: under Bun (functions/bun runs this file) it is untested, so
+// the SDK path and web streams stay there.
+const bytePath = process.versions.bun === undefined;
+const agents = storeAgents();
+const ready = await standaloneApp(
+  process.env,
+  undefined,
+  bytePath ? { agents, getObject: (client, bucket) => leanGetObject(client, bucket, agents) } : {},
+);
 if (!ready.ok) fail(ready.problem);
 const { app, listen } = ready;
 const server = serve(
   {
-    fetch: app.fetch,
+    fetch: bytePath ? pipingResponses(app.fetch) : app.fetch,
     hostname: listen.host,
     port: listen.port,
     serverOptions: { ServerResponse: TitleCaseResponse },

@@ -9,8 +9,16 @@ import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from '
 
 const SPECIAL: Record<string, string> = { etag: 'ETag', 'www-authenticate': 'WWW-Authenticate' };
 
+/** Names seen so far: a response writes the same dozen names every time (bounded: names past 256 are not kept). */
+const seen = new Map<string, string>();
+
 export function titleCase(name: string): string {
-  return SPECIAL[name] ?? name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+  let out = seen.get(name);
+  if (out === undefined) {
+    out = SPECIAL[name] ?? name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+    if (seen.size < 256) seen.set(name, out);
+  }
+  return out;
 }
 
 /** A ServerResponse (for http.createServer's `ServerResponse` option) that writes title-cased names. */

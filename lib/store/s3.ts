@@ -11,6 +11,9 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   S3Client,
+  type S3ClientConfig,
+  type GetObjectCommandInput,
+  type GetObjectCommandOutput,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { parseContentRange } from '../range/content-range.ts';
@@ -27,7 +30,17 @@ export interface S3Settings {
   readonly forcePathStyle: boolean;
 }
 
-export function createS3Client(settings: S3Settings): S3Client {
+/**
+ * Node's connection pools for the SDK client, when the caller owns them (the
+ * Node entry shares them with its lean GETs: one warm pool for HEADs and
+ * GETs). Default: the SDK makes its own, as below.
+ */
+export interface NodeAgents {
+  readonly httpAgent: object;
+  readonly httpsAgent: object;
+}
+
+export function createS3Client(settings: S3Settings, agents?: NodeAgents): S3Client {
   return new S3Client({
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     region: settings.region,
@@ -46,14 +59,42 @@ export function createS3Client(settings: S3Settings): S3Client {
     // On Node, the SDK's default pool of 50 sockets would queue the GETs of
     // many concurrent multipart answers behind one another (the browser
     // build, used on Workers, ignores these agents).
-    requestHandler: {
+    requestHandler: (agents ?? {
       httpAgent: { keepAlive: true, maxSockets: 512 },
       httpsAgent: { keepAlive: true, maxSockets: 512 },
-    },
+    }) as NonNullable<S3ClientConfig['requestHandler']>,
   });
 }
 
-export function s3Store(client: S3Client, bucket: string): ObjectStore {
+/** What the store reads of a GetObject answer: the SDK's fields, and a body it can turn into a web stream. */
+export type GetObjectOutput = Omit<GetObjectCommandOutput, '$metadata' | 'Body'> & {
+  readonly Body?: { transformToWebStream(): ReadableStream<Uint8Array> } | undefined;
+};
+
+/**
+ * One GetObject call: resolves with the answer's fields and body for a 2xx;
+ * rejects like the SDK otherwise — an error carrying
+ * `$metadata.httpStatusCode` for an HTTP answer, any other error when there
+ * was none (the store classifies by that status alone).
+ */
+export type GetObject = (input: GetObjectCommandInput, signal?: AbortSignal) => Promise<GetObjectOutput>;
+
+/** GetObject through the SDK client: the default, on every runtime. */
+export function sdkGetObject(client: S3Client): GetObject {
+  return (input, signal) => client.send(new GetObjectCommand(input), aborting(signal));
+}
+
+export interface S3StoreOptions {
+  /**
+   * How the byte-carrying GETs are made (default: the SDK client's). The
+   * Node entry passes a leaner one (functions/node/get-object.ts); HEADs
+   * and everything else stay with the SDK client.
+   */
+  readonly getObject?: GetObject;
+}
+
+export function s3Store(client: S3Client, bucket: string, options: S3StoreOptions = {}): ObjectStore {
+  const getObject = options.getObject ?? sdkGetObject(client);
   return {
     readConditions: S3_CONDITIONS,
 
@@ -71,8 +112,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     async get(key, etag, span?: Span, signal?: AbortSignal) {
       const range = span && span.length > 0 ? `bytes=${span.offset}-${span.offset + span.length - 1}` : undefined;
       try {
-        const command = new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, Range: range });
-        const out = await client.send(command, aborting(signal));
+        const out = await getObject({ Bucket: bucket, Key: key, IfMatch: etag, Range: range }, signal);
         if (out.Body === undefined) throw new StoreError('unavailable', `S3: GET ${key} returned no body`);
         return out.Body.transformToWebStream();
       } catch (err) {
@@ -91,14 +131,10 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
             : `bytes=${range.first}-${range.last === Infinity ? '' : range.last}`;
       let out;
       try {
-        const command = new GetObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Range: header,
-          IfMatch: conditions?.ifMatch,
-          IfUnmodifiedSince: conditions?.ifUnmodifiedSince,
-        });
-        out = await client.send(command, aborting(signal));
+        out = await getObject(
+          { Bucket: bucket, Key: key, Range: header, IfMatch: conditions?.ifMatch, IfUnmodifiedSince: conditions?.ifUnmodifiedSince },
+          signal,
+        );
       } catch (err) {
         const status = statusOf(err);
         if (status === 404) return { kind: 'missing' };
@@ -140,7 +176,7 @@ const S3_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set(['ifMatch', 'if
 
 /** The metadata of a HEAD or GET answer (they carry the same fields). */
 function metaOf(
-  out: Omit<HeadObjectCommandOutput, '$metadata'>,
+  out: Omit<HeadObjectCommandOutput, '$metadata' | 'Body'>,
   size: number | undefined,
   key: string,
 ): ObjectMeta {
