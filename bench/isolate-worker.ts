@@ -14,7 +14,7 @@
 import { pseudoRandomBytes } from '../infra/local/bytes.ts';
 import { createApp } from '../lib/app.ts';
 import { resolveRanges } from '../lib/range/plan.ts';
-import type { ObjectMeta, ObjectStore, Read } from '../lib/store/types.ts';
+import type { ObjectMeta, ObjectStore, ReadAnswer } from '../lib/store/types.ts';
 import { StoreError } from '../lib/store/types.ts';
 import { BIG, PIECE, SEED } from './object-layout.ts';
 
@@ -56,12 +56,13 @@ const isolateStore: ObjectStore = {
     if (etag !== META.etag) throw new StoreError('changed', `${key} is ${META.etag}`);
     return body(span?.offset ?? 0, span?.length ?? BIG.size);
   },
-  async read(key, range): Promise<Read | null | 'unsatisfiable'> {
-    if (key !== BIG.key) return null;
-    if (range === undefined) return { meta: META, body: body(0, BIG.size), range: undefined };
-    const [served] = resolveRanges([range], BIG.size);
-    if (served === undefined) return 'unsatisfiable';
-    return { meta: META, body: body(served.start, served.end - served.start + 1), range: served };
+  // No readConditions: like a store that takes none, conditional requests look the metadata up first.
+  async read(key, ask): Promise<ReadAnswer> {
+    if (key !== BIG.key) return { kind: 'missing' };
+    if (ask.range === undefined) return { kind: 'bytes', meta: META, body: body(0, BIG.size) };
+    const [served] = resolveRanges([ask.range], BIG.size);
+    if (served === undefined) return { kind: 'unsatisfiable' };
+    return { kind: 'bytes', meta: META, body: body(served.start, served.end - served.start + 1) };
   },
 };
 

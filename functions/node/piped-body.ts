@@ -13,7 +13,7 @@ import type { Http2Bindings, HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { ServerResponse, type OutgoingHttpHeaders } from 'node:http';
 import { Readable, type Writable } from 'node:stream';
-import { LENGTH_CHECKED } from '../../lib/body.ts';
+import { BodyLengthError, LENGTH_CHECKED } from '../../lib/body.ts';
 
 export class PipedBody extends ReadableStream<Uint8Array> {
   /** The length promised downstream (lib/body.ts's exactLength), once promised. */
@@ -39,12 +39,12 @@ export class PipedBody extends ReadableStream<Uint8Array> {
           const { done, value } = await reader.read();
           const promised = promise.length;
           if (done) {
-            if (promised !== undefined && seen !== promised) throw new RangeError(`body ended after ${seen} of ${promised} bytes`);
+            if (promised !== undefined && seen !== promised) throw new BodyLengthError(`body ended after ${seen} of ${promised} bytes`);
             controller.close();
             return;
           }
           seen += value.byteLength;
-          if (promised !== undefined && seen > promised) throw new RangeError(`body longer than the ${promised} bytes announced`);
+          if (promised !== undefined && seen > promised) throw new BodyLengthError(`body longer than the ${promised} bytes announced`);
           controller.enqueue(value);
         },
         cancel: async (reason) => {
