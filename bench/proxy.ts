@@ -53,6 +53,19 @@ export function roundTripDepth(exchanges: readonly Exchange[]): number {
   return Math.max(0, ...depth);
 }
 
+/** The two sockets of one proxied connection end together; `open` tracks the living ones. */
+export function closeTogether(client: Socket, upstream: Socket, open: Set<Socket>): void {
+  open.add(client).add(upstream);
+  const close = () => {
+    client.destroy();
+    upstream.destroy();
+    open.delete(client);
+    open.delete(upstream);
+  };
+  client.on('close', close).on('error', close);
+  upstream.on('close', close).on('error', close);
+}
+
 export async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy> {
   let delay = delayMs;
   let upstreamBytes = 0;
@@ -62,7 +75,6 @@ export async function startDelayProxy(target: URL, delayMs: number): Promise<Del
 
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-    sockets.add(client).add(upstream);
     let awaitingAnswer = false;
     let current: Exchange | undefined;
     client.on('data', (chunk) => {
@@ -96,14 +108,7 @@ export async function startDelayProxy(target: URL, delayMs: number): Promise<Del
       upstream.pause();
       setTimeout(() => forward(chunk, true), delay);
     });
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
+    closeTogether(client, upstream, sockets);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -9,6 +9,7 @@
  * `tcp proxy listening on http://127.0.0.1:PORT` and runs until SIGTERM.
  */
 import { createConnection, createServer, type Socket } from 'node:net';
+import { closeTogether } from './proxy.ts';
 
 const target = URL.parse(process.env.PROXY_TARGET ?? '');
 if (!target?.port) {
@@ -22,17 +23,9 @@ const server = createServer((client) => {
   // As the entries' HTTP clients and servers do: no Nagle delay on small answers.
   client.setNoDelay(true);
   upstream.setNoDelay(true);
-  sockets.add(client).add(upstream);
+  closeTogether(client, upstream, sockets);
   client.pipe(upstream);
   upstream.pipe(client);
-  const close = () => {
-    client.destroy();
-    upstream.destroy();
-    sockets.delete(client);
-    sockets.delete(upstream);
-  };
-  client.on('close', close).on('error', close);
-  upstream.on('close', close).on('error', close);
 });
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as { port: number };
