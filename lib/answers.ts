@@ -21,10 +21,14 @@ export function notFound(): Response {
   return plain(404, 'Not Found');
 }
 
-/** §15.4.5: a 304 carries the fields a 200 would have for cache updates, no content. */
+/**
+ * §15.4.5: a 304 carries what a 200 would among ETag, Cache-Control and
+ * Expires (Date is the apps' `dated`), no content — and no other metadata:
+ * Last-Modified would only help a cache without an ETag, and every object
+ * here has one.
+ */
 export function notModified(meta: ObjectMeta): Response {
   const h = new Headers({ etag: meta.etag });
-  if (meta.lastModified) h.set('last-modified', meta.lastModified.toUTCString());
   if (meta.http.cacheControl) h.set('cache-control', meta.http.cacheControl);
   if (meta.http.expires) h.set('expires', meta.http.expires.toUTCString());
   return new Response(null, { status: 304, headers: h });

@@ -104,6 +104,8 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
     }
     const ms = Date.now() - started;
     res.headers.set('server-timing', serverTiming(stats, ms));
+    // Also here, for the middleware mounted in an app that lacks `dated`.
+    setDate(res.headers);
     if (log) log(logLine(c.req.raw, url.pathname, res, stats, ms));
     return res;
   };
@@ -147,9 +149,27 @@ export function corsFor(origins: '*' | readonly string[]): MiddlewareHandler[] {
   ];
 }
 
+/**
+ * RFC 9110 §6.6.1: an origin with a clock MUST send Date on 2xx, 3xx and
+ * 4xx answers (and may on the rest). Node's server adds it, workerd does
+ * not (Cloudflare's edge may, but the function should not rely on it), so
+ * every app sets it itself, on every answer, whichever handler, middleware
+ * or onError made it.
+ */
+export const dated: MiddlewareHandler = async (c, next) => {
+  await next();
+  setDate(c.res.headers);
+};
+
+/** Sets Date to now as an IMF-fixdate (§5.6.7), unless the answer already has one. */
+export function setDate(headers: Headers): void {
+  if (!headers.has('date')) headers.set('date', new Date().toUTCString());
+}
+
 /** A complete app: every path is an object key. */
 export function createApp(options: AppOptions): Hono {
   const app = new Hono();
+  app.use('*', dated);
   if (options.corsOrigins !== undefined) app.use('*', ...corsFor(options.corsOrigins));
   app.all('*', edgeRanges(options));
   app.onError(unexpectedError);

@@ -24,22 +24,25 @@ export interface EntityTag {
 
 /**
  * Parses an entity-tag list (`If-Match`, `If-None-Match`, §13.1.1–2):
- * `*` or `1#entity-tag`. Parsing stops at the first malformed member, so a
- * garbled field matches only the tags before the damage (as Go's net/http).
+ * `*` or `1#entity-tag`, with the empty list members §5.6.1 tells a
+ * recipient to accept. Returns null when the field does not parse as a
+ * whole — a garbled member, members not separated by commas, `*` beside
+ * tags, or no member at all: such a field names no representation, and
+ * the caller decides what that means (it never matches by accident).
  */
-export function parseETagList(value: string): '*' | EntityTag[] {
+export function parseETagList(value: string): '*' | EntityTag[] | null {
   if (value.trim() === '*') return '*';
   const tags: EntityTag[] = [];
   let rest = value;
   for (;;) {
     rest = rest.replace(/^[ \t,]+/, '');
-    if (rest === '') return tags;
+    if (rest === '') return tags.length > 0 ? tags : null;
     const scanned = scanETag(rest);
-    if (scanned === null) return tags;
+    if (scanned === null) return null;
     tags.push(scanned.tag);
     rest = scanned.rest;
     // Members are separated by OWS "," OWS.
-    if (!/^[ \t]*(,|$)/.test(rest)) return tags;
+    if (!/^[ \t]*(,|$)/.test(rest)) return null;
   }
 }
 
@@ -133,21 +136,26 @@ export function evaluatePreconditions(
   const self: EntityTag = { weak: false, opaque: current.etag };
 
   // Step 1: If-Match (§13.1.1), strong comparison; `*` matches any current representation.
+  // A malformed field matches nothing, so it fails closed: If-Match exists
+  // to keep a client from acting on the wrong version.
   const ifMatch = headers.get('if-match');
   if (ifMatch !== null) {
     const list = parseETagList(ifMatch);
-    if (list !== '*' && !list.some((t) => strongMatch(t, self))) return 412;
+    if (list !== '*' && !list?.some((t) => strongMatch(t, self))) return 412;
   } else {
     // Step 2: If-Unmodified-Since (§13.1.4), only without If-Match; an invalid date is ignored.
     const since = dateField(headers.get('if-unmodified-since'));
     if (since !== null && current.lastModified && seconds(current.lastModified) > seconds(since)) return 412;
   }
 
-  // Step 3: If-None-Match (§13.1.2), weak comparison.
+  // Step 3: If-None-Match (§13.1.2), weak comparison. A malformed field
+  // matches nothing either: the full answer is sent (never a 304 that would
+  // confirm a cached copy the field cannot name), and being present it
+  // still sets If-Modified-Since aside.
   const ifNoneMatch = headers.get('if-none-match');
   if (ifNoneMatch !== null) {
     const list = parseETagList(ifNoneMatch);
-    if (list === '*' || list.some((t) => weakMatch(t, self))) return safe ? 304 : 412;
+    if (list === '*' || list?.some((t) => weakMatch(t, self))) return safe ? 304 : 412;
   } else if (safe) {
     // Step 4: If-Modified-Since (§13.1.3), only without If-None-Match and for GET/HEAD.
     const since = dateField(headers.get('if-modified-since'));

@@ -20,6 +20,7 @@
  */
 import { Hono } from 'hono';
 import { preconditionFailed, storeFailure, unexpectedError } from '../answers.ts';
+import { dated } from '../app.ts';
 import { contentTypeOf, decide } from '../decide.ts';
 import { keyOf } from '../gate.ts';
 import { multipartLayout } from '../multipart.ts';
@@ -65,7 +66,7 @@ export function originRequestApp(options: OriginRequestOptions): Hono<{ Bindings
   const maxBytes = options.maxGeneratedBytes ?? ORIGIN_REQUEST_LIMIT;
   const app = new Hono<{ Bindings: EdgeBindings }>();
 
-  app.use('*', generatedResponses);
+  app.use('*', generatedResponses, dated);
   app.all('*', async (c) => {
     const { request } = c.env;
     const etag = header(request.headers, ETAG_KEY_HEADER);

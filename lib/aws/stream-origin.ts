@@ -6,7 +6,7 @@
  * requests there.
  */
 import { Hono } from 'hono';
-import { createApp, type AppOptions } from '../app.ts';
+import { createApp, dated, type AppOptions } from '../app.ts';
 import { plain } from '../answers.ts';
 import { ORIGIN_SECRET_HEADER } from './cloudfront.ts';
 import { STREAM_PATH } from './origin-request.ts';
@@ -23,6 +23,7 @@ export interface StreamOriginOptions extends AppOptions {
 export function streamOriginApp(options: StreamOriginOptions): Hono {
   const app = new Hono();
   const { originSecret } = options;
+  app.use('*', dated);
   if (originSecret !== undefined) {
     app.use('*', async (c, next) => {
       if (!sameSecret(c.req.header(ORIGIN_SECRET_HEADER) ?? '', originSecret)) {

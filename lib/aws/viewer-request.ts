@@ -17,7 +17,7 @@
  */
 import { Hono } from 'hono';
 import { notFound, settle, storeFailure, unexpectedError, type BytesPlan } from '../answers.ts';
-import { corsFor } from '../app.ts';
+import { corsFor, dated } from '../app.ts';
 import { CONDITIONAL_FIELDS } from '../conditional.ts';
 import { cachedHead, type MetadataCache } from '../cache/metadata.ts';
 import { decide } from '../decide.ts';
@@ -59,7 +59,7 @@ export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings
   const gate = requestGate(options);
   const app = new Hono<{ Bindings: EdgeBindings }>();
 
-  app.use('*', generatedResponses);
+  app.use('*', generatedResponses, dated);
   if (options.corsOrigins !== undefined) app.use('*', ...corsFor(options.corsOrigins));
 
   app.all('*', async (c) => {

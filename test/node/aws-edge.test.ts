@@ -17,6 +17,7 @@ import { hmacKey, signPath } from '../../lib/signing.ts';
 import { s3Store } from '../../lib/store/s3.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
 import { originRequestEvent, READ_ONLY, viewerRequestEvent, type EventSpec, type HeaderList } from '../support/cloudfront-events.ts';
+import { expectDate } from '../support/http-cases.ts';
 import { boundaryOf, parseMultipart } from '../support/multipart.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
@@ -90,6 +91,17 @@ function expectValidGenerated(res: Result, limit: number): void {
   expect(generatedSize(headers, 0) + (res.body ?? '').length).toBeLessThanOrEqual(limit);
 }
 
+/**
+ * §6.6.1: Date on every generated answer. CloudFront's lists of disallowed
+ * and read-only headers (Lambda@Edge restrictions) do not name Date, so a
+ * function may set it.
+ */
+function expectGeneratedDate(res: Result): void {
+  const headers = new Headers();
+  for (const [name, list] of Object.entries(res.headers ?? {})) for (const h of list) headers.append(name, h.value);
+  expectDate(headers, `${res.status} answer`);
+}
+
 /** A function must leave the event's read-only fields exactly as they came. */
 function expectReadOnlyKept(kind: keyof typeof READ_ONLY, event: CloudFrontEdgeEvent, out: CloudFrontRequest): void {
   const before = JSON.parse(JSON.stringify(event.Records[0]!.cf.request)) as CloudFrontRequest;
@@ -105,7 +117,8 @@ interface ViewerCase {
   readonly range?: string | null;
   /** Or answered with this status (and these headers). */
   readonly status?: number;
-  readonly headers?: () => Record<string, string>;
+  /** Fields the answer carries (undefined: must be absent). */
+  readonly headers?: () => Record<string, string | undefined>;
 }
 
 const small = `/small.bin`;
@@ -127,6 +140,12 @@ const VIEWER_CASES: ViewerCase[] = [
   { name: 'If-Range with Last-Modified: Range kept', spec: () => get([['Range', 'bytes=0-9'], ['If-Range', RFC_DATE(lastModified)]])(), range: 'bytes=0-9' },
   { name: 'If-Range with another date: whole object', spec: get([['Range', 'bytes=0-9'], ['If-Range', 'Sun, 06 Nov 1994 08:49:37 GMT']]), range: null },
   { name: 'If-None-Match current: 304', spec: () => get([['If-None-Match', etag]])(), status: 304, headers: () => ({ etag }) },
+  { name: 'If-Modified-Since at Last-Modified: 304 with ETag, no Last-Modified (§15.4.5)',
+    spec: () => get([['If-Modified-Since', RFC_DATE(lastModified)]])(), status: 304, headers: () => ({ etag, 'last-modified': undefined }) },
+  { name: 'HEAD If-Modified-Since at Last-Modified: 304, no Last-Modified',
+    spec: () => get([['If-Modified-Since', RFC_DATE(lastModified)]], { method: 'HEAD' })(), status: 304, headers: () => ({ 'last-modified': undefined }) },
+  { name: 'If-Match with the current ETag and trailing garbage: 412', spec: () => get([['If-Match', `${etag}xyz`]])(), status: 412 },
+  { name: 'If-None-Match with the current ETag and trailing garbage: passed on whole', spec: () => get([['If-None-Match', `${etag}xyz`]])(), range: null },
   { name: 'If-None-Match as two fields, one current: 304', spec: () => get([['If-None-Match', '"x"'], ['If-None-Match', etag]])(), status: 304 },
   { name: 'If-None-Match other: passed on, decided', spec: get([['If-None-Match', '"x"'], ['Range', 'bytes=1-2']]), range: 'bytes=1-2' },
   { name: 'If-Match other: 412', spec: get([['If-Match', '"x"']]), status: 412 },
@@ -148,8 +167,9 @@ describe('viewer-request', () => {
     if (c.status !== undefined) {
       const res = answered(result);
       expect(Number(res.status)).toBe(c.status);
-      for (const [name, v] of Object.entries(c.headers?.() ?? {})) expect(value(res.headers, name)).toBe(v);
+      for (const [name, v] of Object.entries(c.headers?.() ?? {})) expect(value(res.headers, name), name).toBe(v);
       expectValidGenerated(res, 40_000);
+      expectGeneratedDate(res);
       return;
     }
     const out = passedOn(result);
@@ -181,6 +201,7 @@ describe('viewer-request', () => {
   ])('$name', async ({ method, headers, status, fields }) => {
     const res = answered(await viewer(viewerRequestEvent({ uri: small, method, headers })));
     expect(res.status).toBe(status);
+    expectGeneratedDate(res);
     for (const [name, v] of Object.entries(fields)) expect(value(res.headers, name)).toBe(v);
     if (headers.length > 0) expect(value(res.headers, 'access-control-allow-headers')).toMatch(/Range/);
     expectValidGenerated(res, 40_000);
@@ -246,6 +267,7 @@ describe('origin-request', () => {
     const event = ask(small, [['Range', 'bytes=0-99,1000-1099,65500-'], ['x-ranges-etag', etag]]);
     const res = answered(await origin(event));
     expect(res.status).toBe('206');
+    expectGeneratedDate(res);
     expect(res.bodyEncoding).toBe('base64');
     expectValidGenerated(res, ORIGIN_REQUEST_LIMIT);
     const body = Buffer.from(res.body!, 'base64');
@@ -296,6 +318,7 @@ describe('origin-request', () => {
   it('the object changed since viewer-request decided: 412, never spliced', async () => {
     const res = answered(await origin(ask(small, [['Range', 'bytes=0-9,20-29'], ['x-ranges-etag', '"an-older-version"']])));
     expect(res.status).toBe('412');
+    expectGeneratedDate(res);
     expectValidGenerated(res, ORIGIN_REQUEST_LIMIT);
   });
 

@@ -129,7 +129,7 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { name: 'If-Unmodified-Since ignored beside If-Match', status: 200, body: 'all',
     headers: (v) => ({ 'if-match': v.etag, 'if-unmodified-since': date(v.lastModified, -60) }) },
   { name: 'If-None-Match current: 304', headers: (v) => ({ 'if-none-match': v.etag }), status: 304, body: 'empty',
-    expect: (v) => ({ etag: v.etag, 'content-length': null, 'content-range': null }) },
+    expect: (v) => ({ etag: v.etag, 'content-length': null, 'content-range': null, 'last-modified': null }) },
   { name: 'If-None-Match weak: 304 (weak comparison)', headers: (v) => ({ 'if-none-match': `W/${v.etag}` }),
     status: 304 },
   { name: 'If-None-Match *: 304', headers: () => ({ 'if-none-match': '*' }), status: 304 },
@@ -139,11 +139,24 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { name: 'If-None-Match beats Range: 304', headers: (v) => ({ 'if-none-match': v.etag, range: 'bytes=0-9' }),
     status: 304 },
   { name: 'If-Modified-Since at Last-Modified: 304', headers: (v) => ({ 'if-modified-since': date(v.lastModified) }),
-    status: 304 },
+    status: 304, body: 'empty', expect: (v) => ({ etag: v.etag, 'last-modified': null }) },
+  // §15.4.5: beside an ETag, a 304 carries no Last-Modified (Go's own tests, GET and HEAD).
+  { name: 'HEAD If-Modified-Since at Last-Modified: 304, no Last-Modified', method: 'HEAD',
+    headers: (v) => ({ 'if-modified-since': date(v.lastModified) }), status: 304, body: 'empty',
+    expect: (v) => ({ etag: v.etag, 'last-modified': null }) },
   { name: 'If-Modified-Since earlier: 200', headers: (v) => ({ 'if-modified-since': date(v.lastModified, -60) }),
     status: 200, body: 'all' },
   { name: 'If-Modified-Since ignored beside If-None-Match', status: 200, body: 'all',
     headers: (v) => ({ 'if-none-match': '"other"', 'if-modified-since': date(v.lastModified) }) },
+  // Malformed entity-tag lists match nothing: If-Match fails closed, If-None-Match never gives 304.
+  { name: 'If-Match with the current ETag and trailing garbage: 412', headers: (v) => ({ 'if-match': `${v.etag}xyz` }),
+    status: 412 },
+  { name: 'If-Match with the current ETag and no comma: 412', headers: (v) => ({ 'if-match': `${v.etag} "x"`, range: 'bytes=0-9' }),
+    status: 412 },
+  { name: 'If-None-Match with the current ETag and trailing garbage: 200', headers: (v) => ({ 'if-none-match': `${v.etag}xyz` }),
+    status: 200, body: 'all' },
+  { name: 'malformed If-None-Match still sets If-Modified-Since aside: 200', status: 200, body: 'all',
+    headers: (v) => ({ 'if-none-match': 'garbage', 'if-modified-since': date(v.lastModified) }) },
   { name: 'If-Match fails before If-None-Match: 412', status: 412,
     headers: (v) => ({ 'if-match': '"other"', 'if-none-match': v.etag }) },
   { name: 'If-Match current with Range: 206', headers: (v) => ({ 'if-match': v.etag, range: 'bytes=-1' }),
@@ -196,6 +209,7 @@ export function caseRequest(c: HttpCase, base: string, v: Validators): Request {
 export async function expectCase(c: HttpCase, res: Response, v: Validators): Promise<void> {
   const body = new Uint8Array(await res.arrayBuffer());
   expect(res.status, c.name).toBe(c.status);
+  expectDate(res.headers, c.name);
   for (const [name, value] of Object.entries(c.expect?.(v) ?? {})) {
     expect(res.headers.get(name), `${c.name}: ${name}`).toBe(value);
   }
@@ -228,6 +242,16 @@ function expectParts(
     const [start, end] = slices[i]!;
     expect(firstDifference(p.body, bytes.subarray(start, end)), `${c.name}: part ${i}`).toBe(-1);
   });
+}
+
+/**
+ * RFC 9110 §6.6.1: Date on every answer, an IMF-fixdate of now (within a
+ * minute: the clocks are the same machine's, the slack is for a slow run).
+ */
+export function expectDate(headers: Headers, name: string): void {
+  const value = headers.get('date');
+  expect(value, `${name}: date`).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/);
+  expect(Math.abs(Date.parse(value!) - Date.now()), `${name}: date is now`).toBeLessThan(60_000);
 }
 
 /** Index of the first byte where a and b differ, or -1 when equal. */

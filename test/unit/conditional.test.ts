@@ -18,7 +18,7 @@ const current = { etag: ETAG, lastModified: MODIFIED };
 const tag = (opaque: string, weak = false): EntityTag => ({ weak, opaque });
 
 describe('parseETagList', () => {
-  it.for<[string, '*' | EntityTag[]]>([
+  it.for<[string, '*' | EntityTag[] | null]>([
     ['*', '*'],
     [' * ', '*'],
     ['"xyzzy"', [tag('"xyzzy"')]],
@@ -26,13 +26,18 @@ describe('parseETagList', () => {
     ['W/"xyzzy",W/"r2d2xxxx"', [tag('"xyzzy"', true), tag('"r2d2xxxx"', true)]],
     ['""', [tag('""')]],
     [' ,"a",, "b" ,', [tag('"a"'), tag('"b"')]],
-    ['"a" "b"', [tag('"a"')]], // no comma: stop at the damage
-    ['"a", b, "c"', [tag('"a"')]],
-    ['unquoted', []],
-    ['w/"lowercase-w"', []],
-    ['"a"b"', [tag('"a"')]],
-    ['"unterminated', []],
-    ['"has space"', []],
+    // Malformed as a whole: null, never the tags before the damage.
+    ['"a" "b"', null],
+    ['"a", b, "c"', null],
+    ['"abc"xyz', null],
+    ['unquoted', null],
+    ['w/"lowercase-w"', null],
+    ['"a"b"', null],
+    ['"unterminated', null],
+    ['"has space"', null],
+    ['*, "a"', null],
+    ['', null],
+    [' , ', null],
   ])('%s', ([value, want]) => {
     expect(parseETagList(value)).toEqual(want);
   });
@@ -81,6 +86,10 @@ describe('evaluatePreconditions (§13.2.2 order)', () => {
     ['If-Match other', 'GET', { 'if-match': '"x"' }, 412],
     ['If-Match weak is never strong', 'GET', { 'if-match': 'W/"abc"' }, 412],
     ['If-Match garbage', 'GET', { 'if-match': 'abc' }, 412],
+    // A malformed field fails closed, even with the current tag before the damage.
+    ['If-Match current tag then garbage', 'GET', { 'if-match': `${ETAG}xyz` }, 412],
+    ['If-Match current tag, then no comma', 'HEAD', { 'if-match': `${ETAG} "x"` }, 412],
+    ['If-Match empty', 'GET', { 'if-match': '' }, 412],
     ['If-Unmodified-Since before', 'GET', { 'if-unmodified-since': BEFORE }, 412],
     ['If-Unmodified-Since at', 'GET', { 'if-unmodified-since': AT }, null],
     ['If-Unmodified-Since after', 'GET', { 'if-unmodified-since': AFTER }, null],
@@ -96,6 +105,9 @@ describe('evaluatePreconditions (§13.2.2 order)', () => {
     ['If-Modified-Since before', 'GET', { 'if-modified-since': BEFORE }, null],
     ['If-Modified-Since for POST: ignored', 'POST', { 'if-modified-since': AT }, null],
     ['If-Modified-Since invalid: ignored', 'GET', { 'if-modified-since': 'never' }, null],
+    // A malformed If-None-Match matches nothing (full answer, never 304) and still sets If-Modified-Since aside.
+    ['If-None-Match current tag then garbage', 'GET', { 'if-none-match': `${ETAG}xyz` }, null],
+    ['If-None-Match garbage beside If-Modified-Since', 'GET', { 'if-none-match': 'abc', 'if-modified-since': AT }, null],
     ['If-None-Match wins over If-Modified-Since', 'GET', { 'if-none-match': '"x"', 'if-modified-since': AT }, null],
     ['If-Match failure comes first', 'GET', { 'if-match': '"x"', 'if-none-match': ETAG }, 412],
     ['both pass', 'GET', { 'if-match': ETAG, 'if-none-match': '"x"' }, null],
