@@ -5,7 +5,8 @@
  * block case-sensitively: GDAL 3.6 looks for "Content-Type:
  * multipart/byteranges; boundary=" and fails without it.
  */
-import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { ByteExactHeadersResponse } from './header-bytes.ts';
 
 const SPECIAL: Record<string, string> = { etag: 'ETag', 'www-authenticate': 'WWW-Authenticate' };
 
@@ -21,8 +22,11 @@ export function titleCase(name: string): string {
   return out;
 }
 
-/** A ServerResponse (for http.createServer's `ServerResponse` option) that writes title-cased names. */
-export class TitleCaseResponse<Req extends IncomingMessage = IncomingMessage> extends ServerResponse<Req> {
+/**
+ * A ServerResponse (for http.createServer's `ServerResponse` option) that
+ * writes title-cased names, and values byte for byte (header-bytes.ts).
+ */
+export class TitleCaseResponse<Req extends IncomingMessage = IncomingMessage> extends ByteExactHeadersResponse<Req> {
   override writeHead(statusCode: number, ...rest: unknown[]): this {
     const last = rest[rest.length - 1];
     if (last !== null && typeof last === 'object' && !Array.isArray(last)) {

@@ -6,6 +6,7 @@
  * the ETag as an If-Match guard, or (read) with the request's own
  * preconditions in `onlyIf`.
  */
+import { sendableMetadata } from './metadata.ts';
 import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span } from './types.ts';
 
 /** The part of the `R2Bucket` binding this adapter uses (workers-types has the full one). */
@@ -17,6 +18,7 @@ export interface R2BucketLike {
 type R2RangeLike = { offset: number; length?: number } | { suffix: number };
 
 interface R2ObjectLike {
+  readonly key: string;
   readonly size: number;
   readonly httpEtag: string;
   readonly uploaded: Date;
@@ -117,13 +119,13 @@ function toMeta(object: R2ObjectLike): ObjectMeta {
     size: object.size,
     etag: object.httpEtag,
     lastModified: object.uploaded,
-    http: {
+    http: sendableMetadata({
       contentType: m.contentType,
       cacheControl: m.cacheControl,
       contentDisposition: m.contentDisposition,
       contentEncoding: m.contentEncoding,
       contentLanguage: m.contentLanguage,
       expires: m.cacheExpiry,
-    },
+    }, object.key),
   };
 }

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { parseContentRange } from '../range/content-range.ts';
 import { resolveRanges } from '../range/plan.ts';
+import { sendableMetadata } from './metadata.ts';
 import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span } from './types.ts';
 
 export interface S3Settings {
@@ -187,14 +188,16 @@ function metaOf(
     size,
     etag: quoted(out.ETag),
     lastModified: out.LastModified,
-    http: {
+    // The SDK gives header values one character per byte (on Node) or as
+    // UTF-8 text (on Workers): either way the runtime sends the stored bytes.
+    http: sendableMetadata({
       contentType: out.ContentType,
       cacheControl: out.CacheControl,
       contentDisposition: out.ContentDisposition,
       contentEncoding: out.ContentEncoding,
       contentLanguage: out.ContentLanguage,
       expires: out.Expires,
-    },
+    }, key),
   };
 }
 
