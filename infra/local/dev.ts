@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readListen } from '../../lib/config.ts';
 import { DEMO } from './demo.ts';
-import { DEFAULT_PERSIST, ROOT, putLocalObject, startWrangler } from './wrangler.ts';
+import { DEFAULT_PERSIST, ROOT, putLocalObjects, startWrangler } from './wrangler.ts';
 
 async function seed(persistTo: string): Promise<void> {
   // The marker lives in the state itself, so wiping the state reseeds.
@@ -15,12 +15,13 @@ async function seed(persistTo: string): Promise<void> {
   if (existsSync(marker)) return;
   const dir = join(ROOT, '.local', 'demo');
   mkdirSync(dir, { recursive: true });
-  for (const object of DEMO) {
+  const objects = DEMO.map((object) => {
     const file = join(dir, object.key.replace('/', '_'));
     writeFileSync(file, object.bytes());
-    console.error(`seeding ${object.key} ...`);
-    await putLocalObject(file, object.key, persistTo, { contentType: object.contentType });
-  }
+    return { file, key: object.key, options: { contentType: object.contentType } };
+  });
+  console.error(`seeding ${DEMO.map((o) => o.key).join(', ')} ...`);
+  await putLocalObjects(objects, persistTo);
   mkdirSync(persistTo, { recursive: true });
   writeFileSync(marker, new Date().toISOString());
 }

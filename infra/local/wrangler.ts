@@ -1,11 +1,11 @@
 /** Running the project's own wrangler, offline, against local R2 state. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openAsBlob } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WRANGLER = fileURLToPath(new URL('../../node_modules/wrangler/bin/wrangler.js', import.meta.url));
-/** The bucket_name of the BUCKET binding in wrangler.toml. */
-export const LOCAL_BUCKET = 'edge-ranges';
 /** Where local R2 lives unless PERSIST_TO says otherwise (wrangler's own default). */
 export const DEFAULT_PERSIST = '.wrangler/state';
 
@@ -39,10 +39,51 @@ export interface PutOptions {
   readonly cacheControl?: string;
 }
 
-/** Puts a local file into the local R2 bucket under `key`. */
+/** The part of the local R2 binding a put needs (workers-types has the full one). */
+interface LocalBucket {
+  put(key: string, value: Blob, options: { httpMetadata: { contentType?: string; cacheControl?: string } }): Promise<unknown>;
+}
+
+/** One file to put, under its key. */
+export interface LocalObject {
+  readonly file: string;
+  readonly key: string;
+  readonly options?: PutOptions;
+}
+
+/**
+ * Puts local files into the local R2 bucket, each under its key exactly as
+ * written: through the R2 binding (wrangler's getPlatformProxy, the
+ * Miniflare that `wrangler dev` runs), so any key a bucket accepts
+ * round-trips — spaces, `#`, `%`, `+`, `?`, non-ASCII. (`wrangler r2 object
+ * put` reads its key argument as a URL path: `my clip.txt` was stored as
+ * `my%20clip.txt`, `v#2.txt` as `v`, and `50%off.txt` failed.) Each file is
+ * sent as a file-backed Blob, never read whole into memory. One local
+ * runtime serves the whole list.
+ */
+export async function putLocalObjects(objects: readonly LocalObject[], persistTo: string): Promise<void> {
+  Object.assign(process.env, OFFLINE);
+  const { getPlatformProxy } = await import('wrangler');
+  const proxy = await getPlatformProxy<{ BUCKET: LocalBucket }>({
+    configPath: join(ROOT, 'wrangler.toml'),
+    // wrangler dev --persist-to X keeps its state under X/v3.
+    persist: { path: join(resolve(ROOT, persistTo), 'v3') },
+    remoteBindings: false,
+  });
+  try {
+    for (const { file, key, options = {} } of objects) {
+      const httpMetadata = {
+        ...(options.contentType ? { contentType: options.contentType } : {}),
+        ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+      };
+      await proxy.env.BUCKET.put(key, await openAsBlob(file), { httpMetadata });
+    }
+  } finally {
+    await proxy.dispose();
+  }
+}
+
+/** Puts one local file into the local R2 bucket under `key` (see putLocalObjects). */
 export function putLocalObject(file: string, key: string, persistTo: string, options: PutOptions = {}): Promise<void> {
-  const args = ['r2', 'object', 'put', `${LOCAL_BUCKET}/${key}`, '--file', file, '--local', '--persist-to', persistTo];
-  if (options.contentType) args.push('--content-type', options.contentType);
-  if (options.cacheControl) args.push('--cache-control', options.cacheControl);
-  return runWrangler(args);
+  return putLocalObjects([{ file, key, options }], persistTo);
 }
