@@ -45,8 +45,32 @@ function selfChecked(body: ReadableStream<Uint8Array>): body is SelfCheckedBody 
   return typeof (body as Partial<SelfCheckedBody>)[LENGTH_CHECKED] === 'function';
 }
 
-/** Passes `body` through, erroring the stream if it does not carry exactly `length` bytes. */
+/** Bodies whose runtime already holds them to an exact byte count, by that count (see `runtimeLength`). */
+const heldToLength = new WeakMap<ReadableStream<Uint8Array>, number>();
+
+/**
+ * Marks `body` as one the runtime itself holds to exactly `length` bytes
+ * (the R2 binding's bodies: workerd knows their length, sends it as
+ * Content-Length and aborts the transfer if the store sends more or
+ * less). Returns `body`.
+ */
+export function runtimeLength<T extends ReadableStream<Uint8Array>>(body: T, length: number): T {
+  heldToLength.set(body, length);
+  return body;
+}
+
+/**
+ * `body` as a stream that errors unless it carries exactly `length` bytes.
+ * A body the runtime already holds to that length (`runtimeLength`) is
+ * returned as it is: no JavaScript stream between the store and the client,
+ * so the bytes stay out of JavaScript and a client that goes away cancels
+ * the store's read directly (through a wrapper, workerd logged `Uncaught
+ * Error: Network connection lost.` for an ordinary abort). A body that
+ * checks itself (`LENGTH_CHECKED`) is asked to; any other goes through a
+ * counting stream.
+ */
 export function exactLength(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+  if (heldToLength.get(body) === length) return body;
   return selfChecked(body) ? body[LENGTH_CHECKED](length) : body.pipeThrough(lengthChecked(length));
 }
 

@@ -6,6 +6,9 @@
  * the ETag as an If-Match guard, or (read) with the request's own
  * preconditions in `onlyIf`.
  */
+import { runtimeLength } from '../body.ts';
+import { byteLength } from '../range/byte-range.ts';
+import { resolveRanges } from '../range/plan.ts';
 import { sendableMetadata } from './metadata.ts';
 import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span } from './types.ts';
 
@@ -53,7 +56,7 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
       if (object === null) throw new StoreError('not-found', `R2: no object ${key}`);
       // A failed onlyIf returns the object without a body (not null).
       if (object.body === undefined) throw new StoreError('changed', `R2: ${key} is no longer ${etag}`);
-      return object.body;
+      return runtimeLength(object.body, options.range?.length ?? object.size);
     },
 
     async read(key, { range, conditions }: ReadAsk): Promise<ReadAnswer> {
@@ -82,7 +85,10 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
       // The bytes are what was asked, resolved against the size; R2's own
       // `range` field is not read (its `suffix` key can be present and
       // undefined, which once made every answer look like a misfit).
-      return { kind: 'bytes', meta: toMeta(object), body: object.body };
+      const meta = toMeta(object);
+      // R2 holds the body to the length it answers: the whole object, or the range resolved against its size.
+      const served = range === undefined ? { start: 0, end: meta.size - 1 } : resolveRanges([range], meta.size)[0];
+      return { kind: 'bytes', meta, body: served ? runtimeLength(object.body, byteLength(served)) : object.body };
     },
   };
 }
