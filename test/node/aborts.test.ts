@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pseudoRandomBytes } from '../../infra/local/bytes.ts';
 import { putLocalObjects } from '../../infra/local/wrangler.ts';
-import { freePort, startTs, type Server } from '../support/processes.ts';
+import { startNpmStart, type Server } from '../support/processes.ts';
 
 const KEY = 'aborts/big.bin';
 const SIZE = 16 * 1024 * 1024;
@@ -46,8 +46,7 @@ describe('Workers entry (npm start) over local R2: client aborts', () => {
     const file = join(work, 'big.bin');
     writeFileSync(file, pseudoRandomBytes(SIZE, 14));
     await putLocalObjects([{ file, key: KEY }], persistTo);
-    const port = await freePort();
-    server = await startTs('infra/local/dev.ts', { PORT: String(port), PERSIST_TO: persistTo, DEMO: 'off' }, /serving local R2 at (http:\S+)/);
+    server = await startNpmStart(persistTo);
   }, 300_000);
   afterAll(async () => {
     await server?.stop();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putLocalObjects } from '../../infra/local/wrangler.ts';
 import { pathOf } from '../support/fixtures.ts';
-import { freePort, run, startTs, type Server } from '../support/processes.ts';
+import { run, startNpmStart, type Server } from '../support/processes.ts';
 
 /** Put with the CLI itself (`npm run put`): the three keys wrangler's put broke. */
 const CLI_KEYS = ['keys/my clip.txt', 'keys/v#2.txt', 'keys/50%off.txt'];
@@ -45,8 +45,7 @@ describe('npm run put: any key round-trips to the Workers entry', () => {
       expect(put.code).toBe(0);
     }
     await putLocalObjects(MORE_KEYS.map((key, i) => ({ file: fileOf(key, 100 + i), key, options: { contentType: 'text/plain' } })), persistTo);
-    const port = await freePort();
-    server = await startTs('infra/local/dev.ts', { PORT: String(port), PERSIST_TO: persistTo, DEMO: 'off' }, /serving local R2 at (http:\S+)/);
+    server = await startNpmStart(persistTo);
   }, 300_000);
 
   afterAll(async () => {

@@ -141,3 +141,12 @@ export async function waitForPort(port: number, child: ChildProcess, output: () 
   }
   throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms:\n${output()}`);
 }
+
+/**
+ * `npm start` (the Workers entry under wrangler dev, local R2) on a free
+ * port over the local state in `persistTo`, without the demo objects.
+ */
+export async function startNpmStart(persistTo: string): Promise<Server> {
+  const port = await freePort();
+  return startTs('infra/local/dev.ts', { PORT: String(port), PERSIST_TO: persistTo, DEMO: 'off' }, /serving local R2 at (http:\S+)/);
+}
