@@ -37,7 +37,8 @@ export function oneRead(headers: Headers, takes: ReadonlySet<keyof ReadCondition
     const list = parseETagList(ifMatch);
     // `*` holds for any object there is; a missing one is a 404 anyway.
     if (list !== '*') {
-      if (list.length !== 1 || list[0]!.weak) return undefined;
+      // A malformed field goes the long way, which fails it closed (412).
+      if (list === null || list.length !== 1 || list[0]!.weak) return undefined;
       conditions.ifMatch = list[0]!.opaque;
     }
   } else {
@@ -46,7 +47,7 @@ export function oneRead(headers: Headers, takes: ReadonlySet<keyof ReadCondition
   const ifNoneMatch = headers.get('if-none-match');
   if (ifNoneMatch !== null) {
     const list = parseETagList(ifNoneMatch);
-    if (list === '*' || list.length !== 1) return undefined;
+    if (list === null || list === '*' || list.length !== 1) return undefined;
     conditions.ifNoneMatch = list[0]!.opaque; // weak comparison (§13.1.2): W/ does not count
   } else {
     conditions.ifModifiedSince = dateOf(headers.get('if-modified-since'));
