@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { putLocalObject } from '../../infra/local/wrangler.ts';
+import { putLocalObjects } from '../../infra/local/wrangler.ts';
 import { createS3Client } from '../../lib/store/s3.ts';
 import { GEOTIFF_LAYOUTS, checksumLines, writeRaster } from '../clients/geotiff.ts';
 import { DEMO_BIG } from '../../infra/local/demo.ts';
@@ -57,7 +57,7 @@ const TARGETS: Target[] = [
       // Local R2 is files under PERSIST_TO: what we put there before
       // `npm start` is served beside the demo objects it seeds.
       const persistTo = join(work, 'wrangler-state');
-      for (const f of files) await putLocalObject(f.file, f.key, persistTo, { contentType: f.contentType });
+      await putLocalObjects(files.map((f) => ({ file: f.file, key: f.key, options: { contentType: f.contentType } })), persistTo);
       const port = await freePort();
       return startTs('infra/local/dev.ts', { PORT: String(port), PERSIST_TO: persistTo }, /serving local R2 at (http:\S+)/);
     },
