@@ -9,11 +9,18 @@ import { unsatisfiedRange } from './range/content-range.ts';
 import type { RangePlan } from './range/plan.ts';
 import type { ObjectMeta, StoreError } from './store/types.ts';
 
-/** A short text answer for errors and refusals: `<message>\n`, text/plain. */
+/**
+ * A short text answer for errors and refusals: `<message>\n`, text/plain,
+ * with its Content-Length set here so that the HEAD answer (Hono drops the
+ * body and keeps the headers) carries the GET answer's length, as RFC 9110
+ * §8.6 requires of any Content-Length on a HEAD answer; left unset,
+ * Deno.serve sends 0.
+ */
 export function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${message}\n`, {
+  const body = new TextEncoder().encode(`${message}\n`);
+  return new Response(body, {
     status,
-    headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length), ...headers },
   });
 }
 

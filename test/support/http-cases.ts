@@ -121,6 +121,8 @@ export const HTTP_CASES: readonly HttpCase[] = [
     status: 206, body: [0, 1] },
   { name: 'If-Match *: 200', headers: () => ({ 'if-match': '*' }), status: 200, body: 'all' },
   { name: 'If-Match other: 412', headers: () => ({ 'if-match': '"other"' }), status: 412 },
+  { name: 'HEAD, If-Match other: 412 with the GET\'s Content-Length', method: 'HEAD', headers: () => ({ 'if-match': '"other"' }),
+    status: 412, body: 'empty', expect: () => ({ 'content-length': String('Precondition Failed\n'.length) }) },
   { name: 'If-Match weak: 412 (strong comparison)', headers: (v) => ({ 'if-match': `W/${v.etag}` }), status: 412 },
   { name: 'If-Unmodified-Since earlier: 412', headers: (v) => ({ 'if-unmodified-since': date(v.lastModified, -60) }),
     status: 412 },
@@ -183,6 +185,9 @@ export const HTTP_CASES: readonly HttpCase[] = [
   // Keys.
   { name: 'percent-encoded unicode key', fixture: 'unicode', headers: range('bytes=2-4'), status: 206, body: [2, 5] },
   { name: 'missing object: 404', path: '/cases/no-such-object', status: 404 },
+  // §8.6: a HEAD answer's Content-Length, if any, is the GET answer's (Deno.serve adds 0 when unset).
+  { name: 'HEAD of a missing object: 404 with the GET\'s Content-Length', method: 'HEAD', path: '/cases/no-such-object',
+    status: 404, body: 'empty', expect: () => ({ 'content-length': String('Not Found\n'.length) }) },
   { name: 'empty key: 400', path: '/', status: 400 },
   // (A bare `%2e%2e` segment is resolved by URL parsers before it is sent; the
   // Node suite sends it raw with curl --path-as-is.)
