@@ -61,6 +61,14 @@ export function resolveRanges(specs: readonly RangeSpec[], length: number): Byte
 }
 
 /**
+ * How far a multipart answer, and the store bytes read for it, may exceed
+ * the object: 4 KiB, nginx's allowance (1.29.5, ngx_http_range_filter_module).
+ * Without it a small object could never be answered in parts (a part's
+ * headers alone outweigh an 8-byte object), though Go and nginx do so.
+ */
+export const SIZE_SLACK = 4096;
+
+/**
  * Decides the answer to a Range request. `specs` is `null` when the field
  * was absent, ignored (§14.2) or overruled by If-Range (§13.1.5).
  *
@@ -68,13 +76,16 @@ export function resolveRanges(specs: readonly RangeSpec[], length: number): Byte
  * (boundary line and headers); the size rule below counts it per part.
  *
  * Egregious sets (§14.2, §17.15; the RangeAmp attacks) get the whole object
- * with 200, so an answer is never much larger than the object and never
- * costs more than reading it once:
+ * with 200, so an answer is never larger than the object plus SIZE_SLACK
+ * and never reads more than that from the store:
  * - more than `maxRanges` satisfiable ranges;
- * - parts (after merging) whose bytes plus framing exceed the object — the
- *   rule of Go's net/http and nginx, which catches overlaps and repeats;
- * - parts that cannot be fetched in `maxUpstreamGets` GETs reading the
- *   object at most once (see planUpstream).
+ * - parts whose bytes plus framing exceed the object by more than
+ *   SIZE_SLACK, which catches overlaps and repeats. Go's net/http counts the
+ *   range bytes alone against the object; nginx 1.29.5 adds 256 B per range
+ *   and allows 4 KiB over. We count our real framing per part and nginx's
+ *   allowance, so small objects keep their multipart answers;
+ * - parts that cannot be fetched in `maxUpstreamGets` GETs reading at most
+ *   the object plus SIZE_SLACK, gap bytes included (see planUpstream).
  */
 export function planRanges(
   specs: readonly RangeSpec[] | null,
@@ -101,7 +112,7 @@ export function planRanges(
   // such as GDAL expect a part for each range they asked for.
   const parts = ranges;
   const cost = parts.reduce((sum, p) => sum + byteLength(p) + partOverhead, 0);
-  if (cost > length) return { kind: 'full' };
+  if (cost > length + SIZE_SLACK) return { kind: 'full' };
   const gets = planUpstream(parts, length, limits);
   return gets === null ? { kind: 'full' } : { kind: 'multi', parts, gets };
 }
@@ -124,35 +135,49 @@ export function coalesce(ranges: readonly ByteRange[]): ByteRange[] {
 /**
  * Groups parts (in response order) into upstream GETs. A GET serves
  * consecutive parts in ascending order, so its bytes stream out in response
- * order with nothing held back. Parts at most `upstreamGap` apart share a
- * GET. While there are more GETs than `maxUpstreamGets`, the two neighbours
- * with the smallest gap are joined, as long as all GETs together read no
- * more than the object; when that cannot be done (too many reversals, or
- * joins too costly) it returns null: reading the whole object is cheaper.
+ * order with nothing held back; a part that overlaps or precedes the one
+ * before it starts a new GET.
+ *
+ * Neighbours are joined smallest gap first — those at most `upstreamGap`
+ * apart, then more while there are over `maxUpstreamGets` GETs — as long as
+ * all GETs together, gap bytes included, read at most `length` +
+ * SIZE_SLACK: the store never sends much more than the object, however the
+ * parts are grouped. Returns null when the parts cannot be fetched in
+ * `maxUpstreamGets` GETs within that (too many reversals, or joins too
+ * costly): reading the whole object once is then cheaper.
  */
 export function planUpstream(parts: readonly ByteRange[], length: number, limits: RangeLimits): UpstreamGet[] | null {
+  const budget = length + SIZE_SLACK;
+  let read = parts.reduce((sum, p) => sum + byteLength(p), 0);
+  if (read > budget) return null;
+  // Gaps between neighbours stay the same as their neighbours join, so one
+  // pass over the gaps, smallest first (ties in order), decides every join.
+  const gapAfter = (i: number) => parts[i + 1]!.start - parts[i]!.end - 1;
+  const joinable = parts.slice(0, -1).flatMap((_, i) => (gapAfter(i) >= 0 ? [i] : []));
+  joinable.sort((a, b) => gapAfter(a) - gapAfter(b));
+  const joined = new Set<number>();
+  let count = parts.length;
+  for (const i of joinable) {
+    const gap = gapAfter(i);
+    if (gap > limits.upstreamGap && count <= limits.maxUpstreamGets) break;
+    if (read + gap > budget) break;
+    joined.add(i);
+    read += gap;
+    count--;
+  }
+  if (count > limits.maxUpstreamGets) return null;
+
   const gets: UpstreamGet[] = [];
-  for (const p of parts) {
-    const last = gets[gets.length - 1];
-    if (last !== undefined && p.start > last.end && p.start - last.end - 1 <= limits.upstreamGap) {
-      gets[gets.length - 1] = join(last, { ...p, parts: [p] });
-    } else {
-      gets.push({ ...p, parts: [p] });
-    }
-  }
-  let read = gets.reduce((sum, s) => sum + byteLength(s), 0);
-  while (gets.length > limits.maxUpstreamGets) {
-    let best = -1;
-    for (let i = 0; i + 1 < gets.length; i++) {
-      const gap = gets[i + 1]!.start - gets[i]!.end - 1;
-      if (gap >= 0 && (best < 0 || gap < gets[best + 1]!.start - gets[best]!.end - 1)) best = i;
-    }
-    if (best < 0) return null;
-    read += gets[best + 1]!.start - gets[best]!.end - 1;
-    if (read > length) return null;
-    gets.splice(best, 2, join(gets[best]!, gets[best + 1]!));
-  }
+  parts.forEach((p, i) => {
+    const get = { ...p, parts: [p] };
+    gets.push(joined.has(i - 1) ? join(gets.pop()!, get) : get);
+  });
   return gets;
+}
+
+/** How many bytes these GETs read from the store together, gaps included. */
+export function bytesRead(gets: readonly ByteRange[]): number {
+  return gets.reduce((sum, g) => sum + byteLength(g), 0);
 }
 
 function join(a: UpstreamGet, b: UpstreamGet): UpstreamGet {
