@@ -4,6 +4,7 @@
  */
 import type { AppOptions, EdgeRangesOptions } from './app.ts';
 import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_METADATA_TTL, DEFAULT_SLICE_SIZE, type CacheSettings } from './cache/types.ts';
+import { folderPrefix } from './keys.ts';
 import type { S3Settings } from './store/s3.ts';
 
 export class ConfigError extends Error {
@@ -40,9 +41,12 @@ export function readS3Settings(env: Env, { roleCredentials = false } = {}): S3Se
   };
 }
 
-/** KEY_PREFIX: confines every key under this prefix (default none). */
+/**
+ * KEY_PREFIX: confines every key to this folder (default none); `media/pub`
+ * means `media/pub/`, never `media/pub-private/` (see keys.ts folderPrefix).
+ */
 export function readKeyPrefix(env: Env): string {
-  return optional(env, 'KEY_PREFIX') ?? '';
+  return folderPrefix(optional(env, 'KEY_PREFIX') ?? '');
 }
 
 /** STORE: `r2` (default) or `s3`. */

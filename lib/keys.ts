@@ -9,7 +9,19 @@ const MAX_KEY_BYTES = 1024;
 
 export type KeyResult = { readonly key: string } | { readonly refused: string };
 
-/** Maps a raw (still percent-encoded) URL path to an object key under `prefix`. */
+/**
+ * A key prefix is a folder: `media/pub` confines keys to `media/pub/...`,
+ * never to `media/pub-private/...` (which `/-private/x` would otherwise
+ * reach). Adds the missing trailing `/`; the empty prefix stays empty.
+ */
+export function folderPrefix(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/**
+ * Maps a raw (still percent-encoded) URL path to an object key under
+ * `prefix`, taken as a folder (see folderPrefix).
+ */
 export function objectKey(rawPath: string, prefix = ''): KeyResult {
   const segments: string[] = [];
   for (const segment of rawPath.replace(/^\//, '').split('/')) {
@@ -26,7 +38,7 @@ export function objectKey(rawPath: string, prefix = ''): KeyResult {
   if (name.split(/[/\\]/).some((s) => s === '.' || s === '..')) {
     return { refused: 'dot segments in the object key' };
   }
-  const key = prefix + name;
+  const key = folderPrefix(prefix) + name;
   if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) return { refused: 'object key too long' };
   return { key };
 }

@@ -38,6 +38,7 @@ describe('other settings', () => {
   it('KEY_PREFIX defaults to none', () => {
     expect(readKeyPrefix({})).toBe('');
     expect(readKeyPrefix({ KEY_PREFIX: 'public/' })).toBe('public/');
+    expect(readKeyPrefix({ KEY_PREFIX: 'media/pub' })).toBe('media/pub/'); // a folder, not a name's first letters
   });
 
   it('HOST and PORT', () => {

@@ -10,6 +10,9 @@ describe('objectKey', () => {
     ['/a%2Fb', '', { key: 'a/b' }],
     ['/a//b', '', { key: 'a//b' }],
     ['/a.bin', 'public/', { key: 'public/a.bin' }],
+    // A prefix is a folder (issue 18): no reaching a sibling that shares its first letters.
+    ['/a.bin', 'public', { key: 'public/a.bin' }],
+    ['/-private/x.txt', 'media/pub', { key: 'media/pub/-private/x.txt' }],
     ['/...', '', { key: '...' }],
     ['/a..b', '', { key: 'a..b' }],
     ['/%252e%252e/x', '', { key: '%2e%2e/x' }], // decoded once only
