@@ -14,6 +14,7 @@ import type { RangeLimits } from './range/plan.ts';
 import { DEFAULT_SERVE_OPTIONS, newServeStats, serveObject, type ServeOptions } from './serve.ts';
 import type { StoreRetryPolicy } from './store/resilient.ts';
 import type { ObjectStore } from './store/types.ts';
+import { LookAheadPool } from './upstream.ts';
 
 export interface EdgeRangesOptions {
   /**
@@ -32,6 +33,13 @@ export interface EdgeRangesOptions {
   readonly limits?: Partial<RangeLimits>;
   /** Upstream GETs open at once for one multipart answer. Default 6, the Workers cap. */
   readonly concurrency?: number;
+  /**
+   * Look-ahead GETs (opened before their parts are written) open at once
+   * across all answers of this app; default none (no shared cap). A server sets it
+   * so that clients that do not read cannot hold the store's connections
+   * (see LookAheadPool, README "Slow clients").
+   */
+  readonly lookAheadGets?: number;
   /** Overrides of the retry policy for store calls (attempts, backoff in ms, timeouts in ms). Default `DEFAULT_STORE_RETRY`. */
   readonly retry?: Partial<StoreRetryPolicy>;
   /**
@@ -81,6 +89,7 @@ export function edgeRanges(options: EdgeRangesOptions): MiddlewareHandler {
   const serveOptions: ServeOptions = {
     limits: { ...DEFAULT_SERVE_OPTIONS.limits, ...options.limits },
     concurrency: options.concurrency ?? DEFAULT_SERVE_OPTIONS.concurrency,
+    lookAhead: options.lookAheadGets === undefined ? undefined : new LookAheadPool(options.lookAheadGets),
     retry: { ...DEFAULT_SERVE_OPTIONS.retry, ...options.retry },
     cache: options.cache,
   };

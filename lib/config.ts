@@ -79,11 +79,25 @@ export function readRangeOptions(env: Env): Pick<EdgeRangesOptions, 'limits' | '
 /**
  * readRangeOptions with the defaults of a server (Node, a regional Lambda):
  * no per-request connection or subrequest cap, so a 16-range answer is
- * fetched in one round trip and distant parts never share a GET.
+ * fetched in one round trip and distant parts never share a GET. The GETs
+ * opened ahead of the part being written share one process-wide pool,
+ * LOOKAHEAD_GETS (default 128, a quarter of the S3 client's 512 sockets):
+ * clients that do not read cannot take the store's connections from the
+ * others (README, "Slow clients").
  */
-export function readServerRangeOptions(env: Env): Pick<EdgeRangesOptions, 'limits' | 'concurrency'> {
+export function readServerRangeOptions(env: Env): Pick<EdgeRangesOptions, 'limits' | 'concurrency' | 'lookAheadGets'> {
   const options = readRangeOptions(env);
-  return { concurrency: 16, ...options, limits: { maxUpstreamGets: 100, ...options.limits } };
+  const lookAheadGets = integer(env, 'LOOKAHEAD_GETS', 0) ?? 128;
+  return { concurrency: 16, ...options, limits: { maxUpstreamGets: 100, ...options.limits }, lookAheadGets };
+}
+
+/**
+ * SEND_TIMEOUT_MS: a response whose client has accepted no byte for this
+ * long is ended and its store connections closed (default 30,000, like
+ * nginx's send_timeout of 60 s, halved; at least 1,000).
+ */
+export function readSendTimeout(env: Env): number {
+  return integer(env, 'SEND_TIMEOUT_MS', 1000) ?? 30_000;
 }
 
 /**

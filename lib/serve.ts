@@ -30,13 +30,15 @@ import { contentRange } from './range/content-range.ts';
 import { DEFAULT_RANGE_LIMITS, resolveRanges, type RangeLimits, type RangePlan } from './range/plan.ts';
 import { DEFAULT_STORE_RETRY, newUpstreamStats, resilient, type StoreRetryPolicy, type UpstreamStats } from './store/resilient.ts';
 import { StoreError, type ObjectMeta, type ObjectStore } from './store/types.ts';
-import { openParts } from './upstream.ts';
+import { openParts, type LookAheadPool } from './upstream.ts';
 
 export interface ServeOptions {
   /** Limits against egregious Range sets, and how parts are grouped into upstream GETs. */
   readonly limits: RangeLimits;
   /** Upstream GETs open at once for one multipart answer. */
   readonly concurrency: number;
+  /** Look-ahead GETs open at once across all answers (see LookAheadPool); absent: no shared cap. */
+  readonly lookAhead?: LookAheadPool | undefined;
   /** Retries and timeouts of store calls. */
   readonly retry: StoreRetryPolicy;
   /** The edge cache (slices and metadata); absent when it is off (CACHE=off). */
@@ -216,7 +218,7 @@ async function answerFor(
     }
 
     case 'multi':
-      return multipartResponse(store, key, meta, plan, options.concurrency);
+      return multipartResponse(store, key, meta, plan, options.concurrency, options.lookAhead);
 
     case 'full': {
       if (method !== 'HEAD') return bytes(meta, undefined, await store.get(key, meta.etag));
@@ -237,6 +239,7 @@ export async function multipartResponse(
   meta: ObjectMeta,
   plan: Extract<RangePlan, { kind: 'multi' }>,
   concurrency: number,
+  lookAhead?: LookAheadPool,
 ): Promise<Response> {
   // §15.3.7.2: the object's type moves into each part; Content-Encoding
   // would describe the multipart body itself, so it stays out.
@@ -246,7 +249,7 @@ export async function multipartResponse(
   out.set('content-type', layout.contentType);
   out.set('content-length', String(layout.length));
   out.delete('content-encoding');
-  const source = await openParts(store, key, meta.etag, plan.gets, concurrency);
+  const source = await openParts(store, key, meta.etag, plan.gets, concurrency, lookAhead);
   return new Response(multipartStream(layout, source), { status: 206, headers: out });
 }
 

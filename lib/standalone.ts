@@ -7,15 +7,27 @@
  * Settings: S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID,
  * S3_SECRET_ACCESS_KEY, S3_FORCE_PATH_STYLE, KEY_PREFIX, HOST, PORT, the
  * Range limits MAX_RANGES, UPSTREAM_GAP, MAX_UPSTREAM_GETS,
- * UPSTREAM_CONCURRENCY, CORS_ORIGINS, SIGNING_SECRET, STORE_ATTEMPTS,
- * STORE_TIMEOUT_MS and the edge cache CACHE, SLICE_SIZE, METADATA_TTL,
- * CACHE_MAX_BYTES, in the process's memory (see lib/config.ts).
+ * UPSTREAM_CONCURRENCY, LOOKAHEAD_GETS, CORS_ORIGINS, SIGNING_SECRET,
+ * STORE_ATTEMPTS, STORE_TIMEOUT_MS, SEND_TIMEOUT_MS and the edge cache CACHE,
+ * SLICE_SIZE, METADATA_TTL, CACHE_MAX_BYTES, in the process's memory (see
+ * lib/config.ts).
  */
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { memoryCache } from './cache/memory.ts';
-import { ConfigError, readAccess, readCache, readKeyPrefix, readListen, readRetry, readServerRangeOptions, readS3Settings, type Env } from './config.ts';
+import {
+  ConfigError,
+  readAccess,
+  readCache,
+  readKeyPrefix,
+  readListen,
+  readRetry,
+  readSendTimeout,
+  readServerRangeOptions,
+  readS3Settings,
+  type Env,
+} from './config.ts';
 import { checkBucket, createS3Client, s3Store, type BucketProblem, type GetObject, type NodeAgents, type S3Settings } from './store/s3.ts';
 
 /** Where a standalone server listens unless HOST and PORT say otherwise. */
@@ -30,7 +42,13 @@ export interface StandaloneS3 {
 }
 
 export type Standalone =
-  | { readonly ok: true; readonly app: Hono; readonly listen: { host: string; port: number } }
+  | {
+      readonly ok: true;
+      readonly app: Hono;
+      readonly listen: { host: string; port: number };
+      /** SEND_TIMEOUT_MS: the server's socket inactivity timeout, for an entry that can set one. */
+      readonly sendTimeoutMs: number;
+    }
   /** `problem` is one line, naming the setting to look at (no prefix, no newline). */
   | { readonly ok: false; readonly problem: string };
 
@@ -48,15 +66,16 @@ export async function standaloneApp(env: Env, bucketTimeoutMs?: number, s3Option
     if (err instanceof ConfigError) return { ok: false, problem: err.message };
     throw err;
   }
-  const { s3, client, listen, app } = configured;
+  const { s3, client, listen, sendTimeoutMs, app } = configured;
   const problem = await checkBucket(client, s3.bucket, bucketTimeoutMs);
-  return problem ? { ok: false, problem: explain(problem, s3) } : { ok: true, app, listen };
+  return problem ? { ok: false, problem: explain(problem, s3) } : { ok: true, app, listen, sendTimeoutMs };
 }
 
 /** The settings read and the app built; throws ConfigError for a missing or malformed setting. */
 function configure(env: Env, s3Options: StandaloneS3) {
   const s3 = readS3Settings(env);
   const listen = readListen(env, DEFAULT_LISTEN);
+  const sendTimeoutMs = readSendTimeout(env);
   const client = createS3Client(s3, s3Options.agents);
   const getObject = s3Options.getObject?.(client, s3.bucket);
   const cache = readCache(env);
@@ -68,7 +87,7 @@ function configure(env: Env, s3Options: StandaloneS3) {
     ...readRetry(env),
     ...(cache && { cache: memoryCache(cache) }),
   });
-  return { s3, client, listen, app };
+  return { s3, client, listen, sendTimeoutMs, app };
 }
 
 /** One line for a bucket that cannot be read, naming the settings to look at. */

@@ -10,9 +10,44 @@ import { BodyLengthError } from './body.ts';
 import type { ObjectStore } from './store/types.ts';
 
 /**
+ * Look-ahead GETs — those opened before their parts are being written —
+ * allowed at once across every response of a process. A response whose
+ * client does not read holds its current GET and no more than the
+ * look-ahead it got; with a pool of `size`, N such responses hold at most
+ * N + `size` store connections, whatever their `concurrency` (issue 18:
+ * 36 idle 16-range answers held all 512 of the S3 client's sockets).
+ * Without a pool (Workers: the platform caps connections per request) every
+ * response opens up to `concurrency` GETs.
+ */
+export class LookAheadPool {
+  private used = 0;
+
+  /** `size`: look-ahead GETs open at once, process-wide (an integer >= 0). */
+  constructor(readonly size: number) {}
+
+  /** Look-ahead GETs open now. */
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** Takes one permit if any is free; a response without one fetches its GETs one at a time. */
+  take(): boolean {
+    if (this.used >= this.size) return false;
+    this.used++;
+    return true;
+  }
+
+  give(): void {
+    this.used--;
+  }
+}
+
+/**
  * Starts the first GETs and waits for the first answer, so that an object
  * replaced since its metadata was read fails here, before the response has
  * started (the caller starts over), and not in the middle of the body.
+ * `concurrency` GETs at most are open at once; those ahead of the one being
+ * written also need a permit of `lookAhead`, when given.
  */
 export async function openParts(
   store: ObjectStore,
@@ -20,8 +55,9 @@ export async function openParts(
   etag: string,
   gets: readonly UpstreamGet[],
   concurrency: number,
+  lookAhead?: LookAheadPool,
 ): Promise<PartSource> {
-  const parts = new UpstreamParts(store, key, etag, gets, concurrency);
+  const parts = new UpstreamParts(store, key, etag, gets, concurrency, lookAhead);
   try {
     await parts.first();
   } catch (err) {
@@ -40,6 +76,8 @@ class UpstreamParts implements PartSource {
   private slicer: BodySlicer | undefined;
   private body: ReadableStream<Uint8Array> | undefined;
   private cancelled = false;
+  /** GETs that hold a look-ahead permit: opened ahead, not yet being written. */
+  private readonly ahead = new Set<number>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -47,6 +85,7 @@ class UpstreamParts implements PartSource {
     private readonly etag: string,
     private readonly gets: readonly UpstreamGet[],
     private readonly concurrency: number,
+    private readonly lookAhead: LookAheadPool | undefined,
   ) {
     this.startGets();
   }
@@ -58,7 +97,9 @@ class UpstreamParts implements PartSource {
   async next(): Promise<ReadableStream<Uint8Array>> {
     const get = this.gets[this.get]!;
     if (this.part === 0) {
-      // The GET before has been written out: its connection is free.
+      // The GET before has been written out: its connection is free. This
+      // one is no longer ahead: its permit goes back.
+      this.release(this.get);
       this.startGets();
       this.body = await this.answers[this.get]!;
       this.slicer = get.parts.length > 1 ? new BodySlicer(this.body, get) : undefined;
@@ -78,6 +119,7 @@ class UpstreamParts implements PartSource {
 
   async cancel(reason: unknown): Promise<void> {
     this.cancelled = true;
+    for (const i of [...this.ahead]) this.release(i);
     // Mid-GET, the slicer holds that GET's body; a body being piped is
     // cancelled by its pipe. Every later GET is closed here.
     if (this.part > 0) await this.slicer?.cancel(reason);
@@ -89,15 +131,27 @@ class UpstreamParts implements PartSource {
     );
   }
 
-  /** Keeps `concurrency` GETs open: the one being written and the ones after it. */
+  /**
+   * Keeps `concurrency` GETs open: the one being written, always, and the
+   * ones after it while look-ahead permits are to be had.
+   */
   private startGets(): void {
     while (!this.cancelled && this.answers.length < this.gets.length && this.answers.length < this.get + this.concurrency) {
-      const g = this.gets[this.answers.length]!;
+      const i = this.answers.length;
+      if (i > this.get && this.lookAhead) {
+        if (!this.lookAhead.take()) break;
+        this.ahead.add(i);
+      }
+      const g = this.gets[i]!;
       const answer = this.store.get(this.key, this.etag, { offset: g.start, length: byteLength(g) });
       // Observed later, in order; until then a failure must not count as unhandled.
       answer.catch(() => {});
       this.answers.push(answer);
     }
+  }
+
+  private release(i: number): void {
+    if (this.ahead.delete(i)) this.lookAhead!.give();
   }
 }
 

@@ -32,7 +32,7 @@ const ready = await standaloneApp(
   bytePath ? { agents, getObject: (client, bucket) => leanGetObject(client, bucket, agents) } : {},
 );
 if (!ready.ok) fail(ready.problem);
-const { app, listen } = ready;
+const { app, listen, sendTimeoutMs } = ready;
 const server = serve(
   {
     fetch: bytePath ? pipingResponses(app.fetch) : app.fetch,
@@ -44,6 +44,10 @@ const server = serve(
     console.log(`edge-ranges listening on http://${listen.host}:${info.port}`);
   },
 );
+// Socket inactivity, both ways: a client that has accepted no byte for
+// this long (its window closed, the writes stalled) is disconnected, and
+// the response's store GETs are cancelled with it (README, "Slow clients").
+server.setTimeout(sendTimeoutMs);
 server.on('error', (err) => fail(`cannot listen on ${listen.host}:${listen.port}: ${err.message}`));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => server.close(() => process.exit(0)));
