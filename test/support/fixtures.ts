@@ -30,6 +30,9 @@ export const FIXTURES = {
     bytes: new TextEncoder().encode('a key that needs percent-encoding\n'),
     http: { contentType: 'text/plain' },
   },
+  // Go's and nginx's own small-object multipart cases (issue 14).
+  eleven: { key: 'cases/eleven.txt', bytes: new TextEncoder().encode('Hello World'), http: { contentType: 'text/plain' } },
+  eight: { key: 'cases/eight.txt', bytes: new TextEncoder().encode('01234567'), http: { contentType: 'text/plain' } },
 } as const satisfies Record<string, Fixture>;
 
 export type FixtureName = keyof typeof FIXTURES;
