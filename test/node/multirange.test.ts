@@ -41,11 +41,27 @@ describe.each(SERVER_ENTRIES)('$name over HTTP', (entry) => {
     await proxy?.close();
   });
 
+  /** Releases the GETs held by `oneGetAtATime`, once an overwrite has landed. */
+  let release = () => {};
   const subject = (): Subject => ({
-    put,
+    put: async (bytes) => {
+      await put(bytes);
+      release();
+    },
     gets: () => proxy.ranges.map(spanOf),
-    request(range) {
+    request(range, options) {
       proxy.ranges.length = 0;
+      proxy.rules = [];
+      if (options?.oneGetAtATime) {
+        // Over HTTP the socket buffers between entry and client can take every
+        // part before the overwrite lands: the GETs after the first wait at
+        // the proxy until the object has been replaced.
+        const held = new Promise<void>((resolve) => (release = resolve));
+        proxy.rules = [
+          { method: 'GET', fault: { kind: 'pass' }, times: 1 },
+          { method: 'GET', fault: { kind: 'hold', until: held } },
+        ];
+      }
       return fetch(`${server.url}/${KEY}`, { headers: { range } });
     },
   });

@@ -15,7 +15,11 @@ export type Fault =
   | { readonly kind: 'reset'; readonly afterBytes: number }
   | { readonly kind: 'truncate'; readonly afterBytes: number }
   /** Pass the body at most this fast, per response. */
-  | { readonly kind: 'throttle'; readonly bytesPerSecond: number };
+  | { readonly kind: 'throttle'; readonly bytesPerSecond: number }
+  /** Hold the request itself (nothing reaches the store) until `until` settles. */
+  | { readonly kind: 'hold'; readonly until: Promise<void> }
+  /** Pass the request on untouched (a rule that only counts down `times`). */
+  | { readonly kind: 'pass' };
 
 export interface Rule {
   readonly method: 'GET' | 'HEAD';
@@ -78,6 +82,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       return;
     }
 
+    if (fault?.kind === 'hold') {
+      req.pause();
+      void fault.until.then(() => pass(req, res, undefined));
+      return;
+    }
+    pass(req, res, fault);
+  });
+
+  /** Passes one exchange on to the store, applying `fault` to its answer. */
+  function pass(req: IncomingMessage, res: ServerResponse, fault: Fault | undefined): void {
     open++;
     let counted = true;
     const done = () => {
@@ -138,7 +152,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       done();
     });
     req.pipe(out);
-  });
+  }
 
   const listening = server;
   await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
