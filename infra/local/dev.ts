@@ -43,7 +43,9 @@ const persistTo = process.env.PERSIST_TO ?? DEFAULT_PERSIST;
 // DEMO=off leaves the demo objects out (a suite that brings its own objects).
 if (process.env.DEMO !== 'off') await seed(persistTo);
 
-const child = startWrangler(['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo]);
+// CACHE=off npm start: the Worker without its edge cache (wrangler.toml's CACHE var overridden).
+const vars = process.env.CACHE ? ['--var', `CACHE:${process.env.CACHE}`] : [];
+const child = startWrangler(['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, ...vars]);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
 child.on('exit', (code) => process.exit(code ?? 0));
 

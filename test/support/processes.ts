@@ -146,7 +146,7 @@ export async function waitForPort(port: number, child: ChildProcess, output: () 
  * `npm start` (the Workers entry under wrangler dev, local R2) on a free
  * port over the local state in `persistTo`, without the demo objects.
  */
-export async function startNpmStart(persistTo: string): Promise<Server> {
+export async function startNpmStart(persistTo: string, env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
-  return startTs('infra/local/dev.ts', { PORT: String(port), PERSIST_TO: persistTo, DEMO: 'off' }, /serving local R2 at (http:\S+)/);
+  return startTs('infra/local/dev.ts', { PORT: String(port), PERSIST_TO: persistTo, DEMO: 'off', ...env }, /serving local R2 at (http:\S+)/);
 }
