@@ -9,6 +9,7 @@ import { parseContentRange } from '../range/content-range.ts';
 import type { ByteRange } from '../range/byte-range.ts';
 import { byterangesBoundary } from './multipart-reader.ts';
 import { isStrongEtag, type RemoteObject } from './probe.ts';
+import { isTransientStatus } from './retry.ts';
 
 export type RangedAnswer =
   /** One range (§14.4); for a multi-range request the server may send one part only (radosgw, coalescing). */
@@ -60,11 +61,8 @@ export function judgeAnswer(res: Response, object: RemoteObject & { readonly siz
       return { kind: 'changed', reason: '412 to If-Match' };
     case 416:
       return { kind: 'changed', reason: `416 (${res.headers.get('content-range')}): the object is shorter now` };
-    case 408:
-    case 429:
-      return { kind: 'retry', reason: `HTTP ${res.status}` };
     default:
-      return res.status >= 500 ? { kind: 'retry', reason: `HTTP ${res.status}` } : { kind: 'fatal', reason: `HTTP ${res.status} ${res.statusText}`.trim() };
+      return isTransientStatus(res.status) ? { kind: 'retry', reason: `HTTP ${res.status}` } : { kind: 'fatal', reason: `HTTP ${res.status} ${res.statusText}`.trim() };
   }
 }
 

@@ -9,16 +9,17 @@
  *   the rest               -> segments over N connections; an idle connection
  *                             splits the largest segment still running; each
  *                             segment retries from the byte where it stopped
+ *   every request          -> one retry loop (retry.ts): backoff, stall guard, a
+ *                             budget of tries without progress
  *   every ranged request   -> If-Range / If-Match on the ETag (§13.1.5, §13.1.1);
  *                             a changed object restarts the download from scratch
  *   finished               -> size and MD5 (when the ETag is one) checked, then
  *                             <file>.part renamed to <file>
  */
 import { rename, rm } from 'node:fs/promises';
-import type { ByteRange } from '../range/byte-range.ts';
+import { byteLength, type ByteRange } from '../range/byte-range.ts';
 import { judgeAnswer, type RangedAnswer } from './answer.ts';
-import { backoffMs, sleep } from '../backoff.ts';
-import { DEFAULT_DOWNLOAD_RETRY, type DownloadRetryPolicy } from './retry.ts';
+import { DEFAULT_DOWNLOAD_RETRY, TryAgain, withRetries, type DownloadRetryPolicy, type RetryLoop } from './retry.ts';
 import { chunksOf } from './chunks.ts';
 import { DownloadError, ObjectChanged } from './errors.ts';
 import { readByteranges } from './multipart-reader.ts';
@@ -26,7 +27,7 @@ import { PartialFile } from './partial-file.ts';
 import { probe, validatorHeaders, type ProbeResult, type RemoteObject } from './probe.ts';
 import { StallGuard } from './stall.ts';
 import { rangeField } from '../range/content-range.ts';
-import { Coverage, segmentSizeFor, smallHoleGroups, split } from './segments.ts';
+import { Coverage, segmentSizeFor, smallHoleGroups, split, stealTail, type Segment } from './segments.ts';
 import { doneRanges, readState, removeState, stateFor, stateMatches, writeState } from './state.ts';
 import { verifyFile } from './verify.ts';
 
@@ -93,12 +94,6 @@ export interface DownloadProgress {
   readonly size: number | undefined;
   readonly fetchedBytes: number;
   readonly connections: number;
-}
-
-/** A segment being fetched: `pos` is the next byte to write; `end` may shrink when an idle connection takes its tail. */
-interface Segment {
-  pos: number;
-  end: number;
 }
 
 type Known = RemoteObject & { readonly size: number };
@@ -179,29 +174,27 @@ export class Downloader {
     return this.#segmented(first.object);
   }
 
-  /** The probe, retried with backoff on network errors and 5xx answers. */
-  async #probe(): Promise<{ result: ProbeResult; control: AbortController }> {
-    for (let failures = 1; ; failures++) {
-      let problem: string;
-      // Kept for the answer's body: with a server that ignores Range, it is the download.
-      const control = new AbortController();
-      const guard = new StallGuard(this.#o.stallMs, control);
-      try {
-        this.#requests++;
-        const result = await probe(this.#o.url, { fetch: this.#o.fetch, signal: AbortSignal.any([this.#signal, control.signal]), headers: this.#o.headers });
-        return { result, control };
-      } catch (err) {
-        if (this.#signal.aborted) throw err;
-        if (err instanceof DownloadError && !(err.status !== undefined && (err.status >= 500 || err.status === 429 || err.status === 408))) throw err;
-        problem = messageOf(err);
-      } finally {
-        guard.stop();
-      }
-      if (failures >= this.#retry.attempts) throw new DownloadError('network', `${this.#o.url}: ${problem}`);
-      const waitMs = backoffMs(failures, this.#retry);
-      this.#o.onEvent?.({ kind: 'retry', range: { start: 0, end: 0 }, reason: problem, waitMs });
-      await sleep(waitMs, this.#signal);
-    }
+  /** The retry loop (lib/client/retry.ts) with this download's policy, stall limit and events. */
+  #loop(signal: AbortSignal, subject: () => string, range: () => ByteRange, progress?: () => number): RetryLoop {
+    return {
+      policy: this.#retry,
+      stallMs: this.#o.stallMs,
+      signal,
+      subject,
+      range,
+      ...(progress && { progress }),
+      onRetry: (r, reason, waitMs) => this.#o.onEvent?.({ kind: 'retry', range: r, reason, waitMs }),
+    };
+  }
+
+  /** The probe, retried on network errors, stalls and transient statuses. */
+  #probe(): Promise<{ result: ProbeResult; control: AbortController }> {
+    const loop = this.#loop(this.#signal, () => this.#o.url, () => ({ start: 0, end: 0 }));
+    return withRetries(loop, async ({ signal, control }) => {
+      this.#requests++;
+      // The control is kept for the answer's body: with a server that ignores Range, it is the download.
+      return { result: await probe(this.#o.url, { fetch: this.#o.fetch, signal, headers: this.#o.headers }), control };
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -209,53 +202,47 @@ export class Downloader {
 
   async #single(object: RemoteObject, response: Response, probeControl: AbortController): Promise<Omit<DownloadResult, 'restarts'>> {
     await removeState(this.#statePath); // nothing of it can be resumed
-    let res: Response | undefined = response;
-    let control = probeControl;
-    // Every try starts from byte 0; a try that got further than any before resets the count.
-    let best = 0;
-    for (let failures = 0; ; ) {
+    // The first try reads the probe's answer; a try that got further than any before resets the count.
+    let first: { res: Response; control: AbortController } | undefined = { res: response, control: probeControl };
+    const loop = this.#loop(
+      this.#signal,
+      () => object.url,
+      () => ({ start: 0, end: (object.size ?? 1) - 1 }),
+      () => this.#streamed,
+    );
+    await withRetries(loop, async (t) => {
       const { file } = await PartialFile.open(this.#part, 0, false);
       this.#streamed = 0;
-      let problem = '';
-      const guard = new StallGuard(this.#o.stallMs, control);
-      let complete = false;
       try {
-        if (res === undefined) {
+        let res: Response;
+        if (first !== undefined) {
+          // The probe's own stall guard has stopped: this try's guard aborts the probe's exchange.
+          ({ res } = first);
+          const probeCtl = first.control;
+          first = undefined;
+          t.signal.addEventListener('abort', () => probeCtl.abort(t.signal.reason), { once: true });
+        } else {
           this.#requests++;
-          res = await this.#o.fetch(object.url, { headers: { ...this.#o.headers }, signal: AbortSignal.any([this.#signal, control.signal]) });
+          res = await this.#o.fetch(object.url, { headers: { ...this.#o.headers }, signal: t.signal });
           if (res.status !== 200) {
             await res.body?.cancel();
-            if (res.status < 500) throw new DownloadError('http', `${object.url}: HTTP ${res.status}`);
-            throw new Error(`HTTP ${res.status}`);
+            throw new DownloadError('http', `${object.url}: HTTP ${res.status} ${res.statusText}`.trim(), res.status);
           }
         }
         if (res.body) {
-          for await (const chunk of chunksOf(res.body, () => guard.kick())) {
+          for await (const chunk of chunksOf(res.body, () => t.guard.kick())) {
             await file.write(chunk, this.#streamed);
             this.#streamed += chunk.length;
             this.#fetched += chunk.length;
           }
         }
-        complete = object.size === undefined || this.#streamed === object.size;
-        if (complete) await file.sync();
-        else problem = `ended after ${this.#streamed} of ${object.size} bytes`;
-      } catch (err) {
-        if (err instanceof DownloadError || this.#signal.aborted) throw err;
-        problem = messageOf(err);
+        if (object.size !== undefined && this.#streamed !== object.size) throw new TryAgain(`ended after ${this.#streamed} of ${object.size} bytes`);
+        await file.sync();
       } finally {
-        guard.stop();
         await file.close();
       }
-      if (complete) return this.#finish(object, this.#streamed, 'single', 0);
-      res = undefined;
-      control = new AbortController();
-      failures = this.#streamed > best ? 1 : failures + 1;
-      best = Math.max(best, this.#streamed);
-      if (failures >= this.#retry.attempts) throw new DownloadError('network', `${object.url}: ${problem}`);
-      const waitMs = backoffMs(failures, this.#retry);
-      this.#o.onEvent?.({ kind: 'retry', range: { start: 0, end: (object.size ?? 1) - 1 }, reason: problem, waitMs });
-      await sleep(waitMs, this.#signal);
-    }
+    });
+    return this.#finish(object, this.#streamed, 'single', 0);
   }
 
   /** Verifies `<file>.part` and renames it into place. */
@@ -379,7 +366,7 @@ export class Downloader {
   /** The missing bytes over N connections; a connection without work takes half of the largest running segment. */
   async #segments(object: Known, file: PartialFile): Promise<void> {
     const missing = this.#coverage.holes(object.size);
-    const remaining = missing.reduce((n, r) => n + r.end - r.start + 1, 0);
+    const remaining = missing.reduce((n, r) => n + byteLength(r), 0);
     if (remaining === 0) return;
     const size = this.#o.segmentSize ?? segmentSizeFor(remaining, this.#o.connections, this.#o.minSplit);
     const queue: Segment[] = split(missing, size).map((r) => ({ pos: r.start, end: r.end }));
@@ -387,12 +374,11 @@ export class Downloader {
     const next = (): Segment | undefined => {
       const queued = queue.shift();
       if (queued) return queued;
-      let victim: Segment | undefined;
-      for (const s of running) if (!victim || s.end - s.pos > victim.end - victim.pos) victim = s;
-      if (!victim || victim.end - victim.pos + 1 < 2 * this.#o.minSplit) return undefined;
-      const mid = victim.pos + Math.floor((victim.end - victim.pos + 1) / 2);
-      const tail = { pos: mid, end: victim.end };
-      victim.end = mid - 1;
+      const steal = stealTail(running, this.#o.minSplit);
+      if (!steal) return undefined;
+      const victim = steal.victim as Segment; // one of `running`, ours to cut
+      const tail = { pos: steal.at, end: victim.end };
+      victim.end = steal.at - 1;
       return tail;
     };
     // One failing connection stops the others: its error is the download's.
@@ -422,45 +408,34 @@ export class Downloader {
   }
 
   /** One segment, retried from the byte where it stopped; progress resets the failure count. */
-  async #fetchSegment(object: Known, file: PartialFile, seg: Segment, signal: AbortSignal): Promise<void> {
-    let failures = 0;
-    while (seg.pos <= seg.end) {
-      const before = seg.pos;
-      const control = new AbortController();
-      const guard = new StallGuard(this.#o.stallMs, control);
-      let problem = '';
+  #fetchSegment(object: Known, file: PartialFile, seg: Segment, signal: AbortSignal): Promise<void> {
+    const loop = this.#loop(
+      signal,
+      () => `bytes ${seg.pos}-${seg.end}`,
+      () => ({ start: seg.pos, end: seg.end }),
+      () => seg.pos,
+    );
+    return withRetries(loop, async ({ signal: trySignal, control, guard }) => {
+      // A try that failed after writing the segment's last byte leaves nothing to fetch.
+      if (seg.pos > seg.end) return;
       this.#active++;
       try {
         const asked = { start: seg.pos, end: seg.end };
         this.#requests++;
-        const res = await this.#o.fetch(object.url, { headers: this.#headers(object, [asked]), signal: AbortSignal.any([signal, control.signal]) });
+        const res = await this.#o.fetch(object.url, { headers: this.#headers(object, [asked]), signal: trySignal });
         const answer = judgeAnswer(res, object, [asked]);
-        if (answer.kind === 'single') {
-          await this.#pump(file, res.body!, answer.range.start, seg, control, guard);
-        } else {
+        if (answer.kind !== 'single') {
           await res.body?.cancel();
           if (answer.kind === 'changed') throw new ObjectChanged(answer.reason);
           if (answer.kind === 'fatal') throw new DownloadError('http', `${object.url}: ${answer.reason}`);
-          problem = answer.kind === 'multipart' ? 'a multipart answer to one range' : answer.reason;
+          throw new TryAgain(answer.kind === 'multipart' ? 'a multipart answer to one range' : answer.reason);
         }
-      } catch (err) {
-        if (err instanceof ObjectChanged || err instanceof DownloadError || signal.aborted) throw err;
-        problem = messageOf(err);
+        await this.#pump(file, res.body!, answer.range.start, seg, control, guard);
+        if (seg.pos <= seg.end) throw new TryAgain('no bytes');
       } finally {
         this.#active--;
-        guard.stop();
-        control.abort();
       }
-      if (seg.pos > seg.end) return;
-      failures = seg.pos > before ? 0 : failures + 1;
-      if (failures === 0) continue; // the connection was cut after progress: go on at once
-      if (failures >= this.#retry.attempts) {
-        throw new DownloadError('network', `bytes ${seg.pos}-${seg.end}: ${problem || 'no bytes'} (${failures} tries without progress)`);
-      }
-      const waitMs = backoffMs(failures, this.#retry);
-      this.#o.onEvent?.({ kind: 'retry', range: { start: seg.pos, end: seg.end }, reason: problem || 'no bytes', waitMs });
-      await sleep(waitMs, signal);
-    }
+    });
   }
 
   /**
@@ -482,13 +457,6 @@ export class Downloader {
       }
     }
   }
-}
-
-function messageOf(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // undici puts the socket error in `cause`: "fetch failed" alone says nothing.
-  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return `${err.message}${cause}`;
 }
 
 /** Downloads `options.url` to `options.output`; see Downloader. */

@@ -1,8 +1,9 @@
 /**
  * Segment arithmetic for the download client: which bytes are on disk
  * (Coverage), what is missing (holes), how the missing bytes are cut into
- * segments for N connections, and which holes are small enough to be
- * fetched together in one multi-range request (RFC 9110 §14.2, §14.6).
+ * segments for N connections, which tail an idle connection takes (work
+ * stealing), and which holes are small enough to be fetched together in
+ * one multi-range request (RFC 9110 §14.2, §14.6).
  * Pure: no I/O.
  */
 import { byteLength, type ByteRange } from '../range/byte-range.ts';
@@ -75,6 +76,28 @@ export function split(ranges: readonly ByteRange[], maxSize: number): ByteRange[
  */
 export function segmentSizeFor(remaining: number, connections: number, minSize: number): number {
   return Math.max(minSize, Math.ceil(remaining / Math.max(1, connections)));
+}
+
+/** A segment being fetched: `pos` is the next byte to write, `end` its last byte (it shrinks when an idle connection takes its tail). */
+export interface Segment {
+  pos: number;
+  end: number;
+}
+
+/**
+ * Work stealing: which tail an idle connection takes. The running segment
+ * with the most bytes left (`end - pos + 1`; the first of equals) gives its
+ * second half, from `at` (= pos + ⌊left/2⌋) to its end, and keeps pos..at-1 —
+ * but only when at least `2 · minSplit` bytes are left of it, so both halves
+ * are worth a request. undefined: nothing worth taking. Pure: the caller cuts.
+ */
+export function stealTail(running: Iterable<Readonly<Segment>>, minSplit: number): { readonly victim: Readonly<Segment>; readonly at: number } | undefined {
+  let victim: Readonly<Segment> | undefined;
+  for (const s of running) if (!victim || s.end - s.pos > victim.end - victim.pos) victim = s;
+  if (!victim) return undefined;
+  const left = victim.end - victim.pos + 1;
+  if (left < 2 * minSplit) return undefined;
+  return { victim, at: victim.pos + Math.floor(left / 2) };
 }
 
 export interface HoleGrouping {

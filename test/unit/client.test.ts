@@ -9,7 +9,9 @@ import { judgeAnswer } from '../../lib/client/answer.ts';
 import { byterangesBoundary, readByteranges, type ByterangesEvent } from '../../lib/client/multipart-reader.ts';
 import { isStrongEtag, validatorHeaders, type RemoteObject } from '../../lib/client/probe.ts';
 import { RateMeter, barLine, plainLine, progressLine } from '../../lib/client/progress.ts';
-import { Coverage, holes, segmentSizeFor, smallHoleGroups, split } from '../../lib/client/segments.ts';
+import { DownloadError, ObjectChanged } from '../../lib/client/errors.ts';
+import { TryAgain, withRetries, type RetryLoop } from '../../lib/client/retry.ts';
+import { Coverage, holes, segmentSizeFor, smallHoleGroups, split, stealTail, type Segment } from '../../lib/client/segments.ts';
 import { stateFor, stateMatches } from '../../lib/client/state.ts';
 import { md5OfEtag } from '../../lib/client/verify.ts';
 import { multipartLayout } from '../../lib/multipart.ts';
@@ -79,6 +81,112 @@ describe('segments', () => {
 
   it('rangeField', () => {
     expect(rangeField([r(0, 9), r(20, 29)])).toBe('bytes=0-9,20-29');
+  });
+});
+
+describe('stealTail: the tail an idle connection takes', () => {
+  const s = (pos: number, end: number): Segment => ({ pos, end });
+  it.for<[string, Segment[], number, { victim: number; at: number } | undefined]>([
+    ['nothing running', [], 10, undefined],
+    ['one segment, 100 left, min 10: its second half', [s(0, 99)], 10, { victim: 0, at: 50 }],
+    ['an odd count: the victim keeps the smaller half', [s(0, 100)], 10, { victim: 0, at: 50 }],
+    ['what is left decides (end - pos + 1)', [s(0, 149), s(900, 1099)], 10, { victim: 1, at: 1000 }],
+    ['the segment with the most left, wherever it sits', [s(0, 39), s(100, 199), s(300, 349)], 10, { victim: 1, at: 150 }],
+    ['equals: the first one', [s(0, 99), s(200, 299)], 10, { victim: 0, at: 50 }],
+    ['exactly 2 · minSplit left: split', [s(80, 99)], 10, { victim: 0, at: 90 }],
+    ['less than 2 · minSplit left: keep it whole', [s(81, 99)], 10, undefined],
+    ['the largest too small, so all are', [s(0, 18), s(50, 60)], 10, undefined],
+  ])('%s', ([, running, minSplit, want]) => {
+    const got = stealTail(running, minSplit);
+    expect(got && { victim: running.indexOf(got.victim as Segment), at: got.at }).toEqual(want);
+  });
+});
+
+describe('withRetries: the one retry loop of the download client', () => {
+  /** A loop with tiny waits; `retries` records each retry event's reason. */
+  function loop(progress?: () => number): { loop: RetryLoop; retries: string[] } {
+    const retries: string[] = [];
+    return {
+      retries,
+      loop: {
+        policy: { attempts: 3, baseMs: 1, maxMs: 2 },
+        stallMs: 10_000,
+        signal: new AbortController().signal,
+        subject: () => 'bytes 0-9',
+        range: () => ({ start: 0, end: 9 }),
+        ...(progress && { progress }),
+        onRetry: (_range, reason) => retries.push(reason),
+      },
+    };
+  }
+  const transient = (status: number) => new DownloadError('http', `HTTP ${status}`, status);
+
+  it.for<[string, unknown, boolean]>([
+    ['a network error', new TypeError('fetch failed'), true],
+    ['TryAgain (a short body, an answer to retry)', new TryAgain('no bytes'), true],
+    ['503', transient(503), true],
+    ['429', transient(429), true],
+    ['408', transient(408), true],
+    ['404: final', new DownloadError('http', 'HTTP 404', 404), false],
+    ['an http failure without a status: final', new DownloadError('http', '416 for bytes=0-0'), false],
+    ['a file error: final', new DownloadError('file', 'disk full'), false],
+    ['the object changed: final (the download starts over)', new ObjectChanged('412 to If-Match'), false],
+  ])('%s: retried %s', async ([, error, retried]) => {
+    const { loop: l, retries } = loop();
+    let tries = 0;
+    const run = withRetries(l, async () => {
+      if (++tries === 1) throw error;
+      return 'ok';
+    });
+    if (retried) {
+      await expect(run).resolves.toBe('ok');
+      expect(retries).toHaveLength(1);
+    } else {
+      await expect(run).rejects.toBe(error);
+      expect(retries).toHaveLength(0);
+    }
+    expect(tries).toBe(retried ? 2 : 1);
+  });
+
+  it('gives up after `attempts` tries in a row without progress, naming the subject and the last problem', async () => {
+    const { loop: l, retries } = loop();
+    let tries = 0;
+    await expect(withRetries(l, async () => (tries++, Promise.reject(new TryAgain('no bytes'))))).rejects.toMatchObject({
+      failure: 'network',
+      message: 'bytes 0-9: no bytes (3 tries without progress)',
+    });
+    expect(tries).toBe(3);
+    expect(retries).toEqual(['no bytes', 'no bytes']);
+  });
+
+  it('a try that got further than any before resets the count and is tried again at once', async () => {
+    let pos = 0;
+    const { loop: l, retries } = loop(() => pos);
+    // Progress on tries 1-4 (each cut), none on 5-6, done on 7: never three in a row without progress.
+    const plan = [5, 10, 15, 20, 20, 20];
+    let tries = 0;
+    await expect(
+      withRetries(l, async () => {
+        const to = plan[tries++];
+        if (to === undefined) return 'done';
+        pos = to;
+        throw new TypeError('terminated');
+      }),
+    ).resolves.toBe('done');
+    expect(tries).toBe(7);
+    expect(retries).toHaveLength(2); // only the tries without progress waited
+  });
+
+  it('once the caller aborts, the try\'s error ends the loop', async () => {
+    const stop = new AbortController();
+    const { loop: l } = loop();
+    const error = new TypeError('aborted');
+    await expect(
+      withRetries({ ...l, signal: stop.signal }, async () => {
+        stop.abort();
+        throw error;
+      }),
+    ).rejects.toBe(error);
   });
 });
 
