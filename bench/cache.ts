@@ -1,5 +1,5 @@
 /**
- * i. The edge cache (issue 13): a few hundred requests for random 64 KiB –
+ * j. The edge cache (issue 13): a few hundred requests for random 64 KiB –
  * 1 MiB ranges of a 64 MiB object, the store 20 ms away (the delay proxy),
  * against a Node entry with the cache on; cold (an empty cache), then warm
  * (the same ranges again, shuffled). Per pass: store calls per request and
@@ -48,7 +48,8 @@ interface Pass {
   readonly sliceBytes: number;
 }
 
-export async function scenarioJ(
+/** j: the edge cache with the store 20 ms away — store calls, latency and bytes read, warm and cold, and RSS under eviction; checks: see each goal. */
+export async function edgeCacheCallsBytesAndRss(
   quick: boolean,
   dataDir: string,
   settings: S3Settings,
@@ -136,7 +137,7 @@ export async function scenarioJ(
     after.forEach((v, i) => out.rows.push({ scenario: 'j', target: who, metric: `RSS after pass ${i + 1}`, value: v / MiB, unit: 'MiB' }));
     out.checks.push({
       scenario: 'j',
-      goal: "no RSS growth beyond the Node LRU's byte budget",
+      goal: `RSS growth from the first pass to the last ≤ the Node LRU's byte budget (${SMALL_BUDGET / MiB} MiB)`,
       measured: `RSS ${(idle / MiB).toFixed(0)} MiB idle, ${(after[0]! / MiB).toFixed(0)} MiB after the first pass, ${(after[after.length - 1]! / MiB).toFixed(0)} MiB after the last (${after.length} passes of ${n} new ranges, a ${SMALL_BUDGET / MiB} MiB budget for a 64 MiB object)`,
       // Once the cache is full, later passes only evict: they may not add a budget's worth.
       met: growth <= SMALL_BUDGET,

@@ -42,7 +42,8 @@ async function timed(name: string, command: string, args: string[], file: string
   return { seconds, stdout: r.stdout };
 }
 
-export async function scenarioH(quick: boolean, dataDir: string, source: string, out: Results): Promise<void> {
+/** h: MB/s of `edge-ranges get -c 8`, aria2c -x8 -s8 and curl from a rate-limited nginx; check: ours ≥ 1× aria2c. */
+export async function downloadClientSpeed(quick: boolean, dataDir: string, source: string, out: Results): Promise<void> {
   const { limitMiB, runs, curlSeconds } = settings(quick);
   const nginx = await startNginx(dataDir, { limitRate: `${limitMiB}m` });
   const dir = join(ROOT, '.local', 'bench', 'h');
@@ -82,7 +83,7 @@ export async function scenarioH(quick: boolean, dataDir: string, source: string,
     out.rows.push({ scenario: 'h', target: 'curl (one connection)', metric: `MB/s (over ${curlSeconds} s)`, value: curlMBps, unit: 'MB/s', ratio: { value: curlMBps / oursMBps, to: 'edge-ranges get' } });
     out.rows.push({ scenario: 'h', target: 'edge-ranges get -c 8', metric: 'MB/s inside the process (without Node start-up)', value: mbps(percentile(inside, 0.5)), unit: 'MB/s', ratio: { value: mbps(percentile(inside, 0.5)) / limit, to: '8 × limit_rate' } });
     out.rows.push({ scenario: 'h', target: '8 × limit_rate', metric: 'MB/s (the most 8 connections may move)', value: limit, unit: 'MB/s' });
-    out.checks.push({ scenario: 'h', goal: 'edge-ranges get -c 8 at least as fast as aria2c -x8 -s8', measured: `${(oursMBps / ariaMBps).toFixed(2)}× (${oursMBps.toFixed(1)} against ${ariaMBps.toFixed(1)} MB/s)`, met: oursMBps >= ariaMBps });
+    out.checks.push({ scenario: 'h', goal: 'edge-ranges get -c 8: MB/s ≥ 1× aria2c -x8 -s8 (median of the runs)', measured: `${(oursMBps / ariaMBps).toFixed(2)}× (${oursMBps.toFixed(1)} against ${ariaMBps.toFixed(1)} MB/s)`, met: oursMBps >= ariaMBps });
   } finally {
     await nginx.stop();
     rmSync(dir, { recursive: true, force: true });

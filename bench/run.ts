@@ -10,13 +10,13 @@
  */
 import { join } from 'node:path';
 import { ROOT } from '../test/support/processes.ts';
-import { scenarioJ } from './cache.ts';
-import { DOWNLOAD, scenarioH } from './download.ts';
+import { edgeCacheCallsBytesAndRss } from './cache.ts';
+import { DOWNLOAD, downloadClientSpeed } from './download.ts';
 import { BIG, HUGE, ensureFile, putR2Once, putS3 } from './objects.ts';
 import { commOf } from './procs.ts';
 import { startDelayProxy } from './proxy.ts';
 import { consoleTable, environment, writeResults } from './report.ts';
-import { scenarioA, scenarioB, scenarioC, scenarioD, scenarioE, scenarioF, scenarioG, scenarioI, verify, type Results, type Setup } from './scenarios.ts';
+import { rangeThroughputAt16Connections, largeRangeSpeedAndRss, sixteenRangeLatency, sixteenRangeLatencyStoreFarAway, rangeParserSpeed, sparseReadBytes, cpuPerRequestOfEntries, sequentialSmallRangeLatency, verify, type Results, type Setup } from './scenarios.ts';
 import { startNginx, startNodeEntry, startRuntimeEntry, startStore, startTcpProxy, startWorkersEntry } from './targets.ts';
 
 const quick = process.argv.includes('--quick');
@@ -77,7 +77,7 @@ try {
   // e runs in this process: first, while nothing else of ours is running.
   if (runs('e')) {
     log('e: parsers ...');
-    scenarioE(quick, results);
+    rangeParserSpeed(quick, results);
   }
 
   // radosgw takes ~10 s to start: write the files meanwhile.
@@ -86,7 +86,7 @@ try {
   log('writing objects (once) ...');
   const bigFile = await ensureFile(DATA, BIG);
   const downloadFile = await ensureFile(DATA, DOWNLOAD);
-  // The 1 GiB object takes ~25 s to upload: --quick computes f's reference instead (see scenarioF).
+  // The 1 GiB object takes ~25 s to upload: --quick computes f's reference instead (see sparseReadBytes).
   const hugeFile = quick ? undefined : await ensureFile(DATA, HUGE);
   const store = await storeUp;
 
@@ -134,39 +134,39 @@ try {
   await verify(setup);
   if (runs('b')) {
     log('b: one 256 MiB range ...');
-    await scenarioB(setup, results);
+    await largeRangeSpeedAndRss(setup, results);
   }
   if (runs('a')) {
     log('a: 1 MiB ranges at 16 connections ...');
-    await scenarioA(setup, results);
+    await rangeThroughputAt16Connections(setup, results);
   }
   if (runs('c') || runs('d')) {
     log('c: 16 ranges ...');
-    const { nodeP50 } = await scenarioC(setup, results);
+    const { nodeP50 } = await sixteenRangeLatency(setup, results);
     if (runs('d')) {
       log('d: 16 ranges, store 20 ms away ...');
-      await scenarioD(setup, results, nodeP50);
+      await sixteenRangeLatencyStoreFarAway(setup, results, nodeP50);
     }
   }
   if (runs('f')) {
     log('f: 32 ranges of a 1 GiB object ...');
-    await scenarioF(setup, results);
+    await sparseReadBytes(setup, results);
   }
   if (runs('g')) {
     log('g: CPU per request ...');
-    await scenarioG(setup, results);
+    await cpuPerRequestOfEntries(setup, results);
   }
   if (runs('i')) {
     log('i: sequential 4 KiB ranges ...');
-    await scenarioI(setup, results);
+    await sequentialSmallRangeLatency(setup, results);
   }
   if (runs('h')) {
     log('h: segmented download from a rate-limited nginx ...');
-    await scenarioH(quick, DATA, downloadFile, results);
+    await downloadClientSpeed(quick, DATA, downloadFile, results);
   }
   if (runs('j')) {
     log('j: the edge cache, store 20 ms away ...');
-    await scenarioJ(quick, DATA, store.settings, store.env, proxy, results);
+    await edgeCacheCallsBytesAndRss(quick, DATA, store.settings, store.env, proxy, results);
   }
 
   // The PIDs measured must still be the processes found at start.
