@@ -40,6 +40,13 @@ export function randomBoundary(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * The framing of a multipart/byteranges body for `parts` (inclusive byte
+ * ranges, in response order) of a representation `completeLength` bytes
+ * long whose parts are `partType`: each part's delimiter and headers, the
+ * close delimiter, and the body's exact `length` in bytes (framing plus
+ * every part's bytes). The boundary defaults to randomBoundary(). Pure.
+ */
 export function multipartLayout(
   parts: readonly ByteRange[],
   completeLength: number,

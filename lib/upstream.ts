@@ -43,11 +43,16 @@ export class LookAheadPool {
 }
 
 /**
- * Starts the first GETs and waits for the first answer, so that an object
- * replaced since its metadata was read fails here, before the response has
- * started (the caller starts over), and not in the middle of the body.
- * `concurrency` GETs at most are open at once; those ahead of the one being
- * written also need a permit of `lookAhead`, when given.
+ * The PartSource of a multipart answer: one `store.get(key, etag, …)` per
+ * planned UpstreamGet (`gets`, in response order), at most `concurrency`
+ * open at once; those ahead of the one being written also need a permit of
+ * `lookAhead`, when given. Starts the first GETs and waits for the first
+ * answer, so that an object replaced since its metadata was read fails
+ * here, before the response has started (the caller starts over), and not
+ * in the middle of the body. Rejects with the store's StoreError
+ * (`changed`, `not-found`, `unavailable`, `overloaded`, `timeout`), every
+ * GET then cancelled. A later body that ends early or runs long errors its
+ * part with BodyLengthError.
  */
 export async function openParts(
   store: ObjectStore,

@@ -20,6 +20,13 @@ export interface StreamOriginOptions extends AppOptions {
   readonly originSecret?: string;
 }
 
+/**
+ * The streaming origin: createApp(options) under `/stream/<key>` (and
+ * `/<key>`), behind a check of `x-ranges-origin-secret` (403 without it)
+ * when `originSecret` is set. For `hono/aws-lambda`'s `streamHandle` (AWS
+ * docs, "Response streaming for Lambda functions": up to 200 MB, 2 MB/s
+ * after the first 6 MB).
+ */
 export function streamOriginApp(options: StreamOriginOptions): Hono {
   const app = new Hono();
   const { originSecret } = options;

@@ -53,6 +53,17 @@ const DECIDED = CONDITIONAL_FIELDS.map((name) => name.toLowerCase());
 
 const VIEWER_RETRY: StoreRetryPolicy = { ...DEFAULT_STORE_RETRY, attempts: 2, timeoutMs: 1500, budgetMs: 3500 };
 
+/**
+ * The viewer-request app, for `hono/lambda-edge`'s `handle` (AWS docs,
+ * "Lambda@Edge event structure", viewer request; a generated response is at
+ * most 40 KB). Per GET/HEAD: the signature (403), the key (400), one
+ * HeadObject (404; store failures 502/503/504), then decide(): 304, 412 and
+ * 416 are answered here; otherwise the request goes on with Range rewritten
+ * or removed, the conditional fields removed and `x-ranges-etag` set.
+ * OPTIONS → 204, other methods → 405. Defaults: DEFAULT_RANGE_LIMITS, and a
+ * store retry of 2 tries, 1.5 s each, 3.5 s in all (the trigger's limit is
+ * 5 s). Never throws: unexpected errors answer 500 (unexpectedError).
+ */
 export function viewerRequestApp(options: ViewerRequestOptions): Hono<{ Bindings: EdgeBindings }> {
   const limits = { ...DEFAULT_RANGE_LIMITS, ...options.limits };
   const retry = { ...VIEWER_RETRY, ...options.retry };

@@ -98,6 +98,10 @@ export interface DownloadProgress {
 
 type Known = RemoteObject & { readonly size: number };
 
+/**
+ * One download (see download()): `run()` once; `progress()` at any time
+ * for the bytes written and fetched and the connections open.
+ */
 export class Downloader {
   readonly #o: Required<Omit<DownloadOptions, 'segmentSize' | 'signal' | 'onEvent' | 'retry'>> & Pick<DownloadOptions, 'segmentSize' | 'onEvent'>;
   readonly #retry: DownloadRetryPolicy;
@@ -459,7 +463,17 @@ export class Downloader {
   }
 }
 
-/** Downloads `options.url` to `options.output`; see Downloader. */
+/**
+ * Downloads `options.url` to `options.output` (see Downloader and the steps
+ * at the top of this file). Defaults: 4 connections, segments of the missing
+ * bytes / connections, splits down to 256 KiB, holes up to 1 MiB fetched 64
+ * ranges a request, 6 tries without progress (DEFAULT_DOWNLOAD_RETRY),
+ * 3 restarts, 30 s stall limit. Resolves with what it did (DownloadResult);
+ * rejects with DownloadError: `http` (an unusable status), `network` (tries
+ * ran out), `changed` (restarts ran out), `verify` (size or MD5 wrong),
+ * `aborted` (options.signal; the partial file and state are kept); a file
+ * system error passes through as Node's own (the CLI reports it as `file`).
+ */
 export function download(options: DownloadOptions): Promise<DownloadResult> {
   return new Downloader(options).run();
 }

@@ -37,6 +37,27 @@ interface R2ObjectLike {
   readonly body?: ReadableStream<Uint8Array>;
 }
 
+/**
+ * An ObjectStore over an R2 bucket binding (Cloudflare docs, R2 Workers API
+ * reference: `R2Bucket.head`, `R2Bucket.get` with `range` and `onlyIf`).
+ *
+ * - `head(key)`: ObjectMeta (`size` in bytes, `etag` = R2's quoted
+ *   `httpEtag`, `lastModified` = `uploaded`, the stored HTTP metadata), or
+ *   null when there is no such object.
+ * - `get(key, etag, span?)`: the body of `span` (`offset` and `length` in
+ *   bytes; absent or empty: the whole object), guarded by `onlyIf: If-Match
+ *   etag`. Throws StoreError `not-found` (no object), `changed` (the guard
+ *   failed: R2 then returns the object without a body, not null).
+ * - `read(key, range?)`: one unguarded get with the client's range spec
+ *   (`a-b`, `a-`, `-n`), answering metadata, body and the byte range served;
+ *   null when there is no object; `'unsatisfiable'` when R2 throws on a
+ *   ranged get (it does past the end, error 10039, and for any range of an
+ *   empty object locally), so the planned path decides.
+ *
+ * Anything the binding throws is StoreError `unavailable`. No retries or
+ * timeouts here (lib/store/resilient.ts adds them); R2 calls cannot be
+ * aborted, so the stores' `signal` is not taken.
+ */
 export function r2Store(bucket: R2BucketLike): ObjectStore {
   return {
     readConditions: R2_CONDITIONS,

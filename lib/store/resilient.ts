@@ -45,6 +45,17 @@ export const newUpstreamStats = (): UpstreamStats => ({ heads: 0, gets: 0, retri
 
 const RETRYABLE: ReadonlySet<StoreErrorKind> = new Set(['unavailable', 'overloaded', 'timeout']);
 
+/**
+ * `store`, with every call bounded and retried: each try is abandoned after
+ * `policy.timeoutMs` (its signal fires; a late answer's body is cancelled)
+ * as StoreError `timeout`; kinds `unavailable`, `overloaded` and `timeout`
+ * are retried up to `policy.attempts` tries in all, after a backoff
+ * (lib/backoff.ts, full jitter: up to `baseMs`·2^(n-1) ms, at most `maxMs`),
+ * and no retry starts once `policy.budgetMs` have gone on the call. Other
+ * kinds (`not-found`, `changed`) and non-StoreErrors pass through at once.
+ * Counts heads, gets, retries and the time waited (ms) into `stats`.
+ * Defaults: DEFAULT_STORE_RETRY.
+ */
 export function resilient(store: ObjectStore, policy: StoreRetryPolicy, stats: UpstreamStats): ObjectStore {
   async function call<T>(op: (signal: AbortSignal) => Promise<T>, discard: (value: T) => void): Promise<T> {
     const started = Date.now();

@@ -21,16 +21,21 @@ import { resolveRanges } from '../range/plan.ts';
 import { sendableMetadata } from './metadata.ts';
 import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span } from './types.ts';
 
+/** Where and how to reach an S3 (or S3-compatible) bucket; lib/config.ts reads them from S3_* settings. */
 export interface S3Settings {
+  /** `http(s)://host:port` of an S3-compatible server; absent for AWS itself. */
   readonly endpoint?: string | undefined;
+  /** The region requests are signed for (`auto` for R2's S3 API). */
   readonly region: string;
   readonly bucket: string;
   /** Absent on AWS Lambda: the SDK then takes the execution role's credentials. */
   readonly accessKeyId?: string | undefined;
   readonly secretAccessKey?: string | undefined;
+  /** `host/bucket/key` instead of `bucket.host/key`: for servers without virtual-host buckets (radosgw, MinIO). */
   readonly forcePathStyle: boolean;
 }
 
+/**
 /**
  * Node's connection pools for the SDK client, when the caller owns them (the
  * Node entry shares them with its lean GETs: one warm pool for HEADs and
@@ -41,6 +46,14 @@ export interface NodeAgents {
   readonly httpsAgent: object;
 }
 
+/**
+ * An S3Client (@aws-sdk/client-s3) for `settings`: checksums only when
+ * required (R2 docs, "S3 API compatibility": set `requestChecksumCalculation`
+ * and `responseChecksumValidation` to WHEN_REQUIRED), one attempt per call
+ * (retries are resilient.ts's), and on Node `agents`, or by default up to
+ * 512 keep-alive sockets. Without keys the SDK's default credential chain is
+ * used (a Lambda's role).
+ */
 export function createS3Client(settings: S3Settings, agents?: NodeAgents): S3Client {
   return new S3Client({
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -94,6 +107,30 @@ export interface S3StoreOptions {
   readonly getObject?: GetObject;
 }
 
+/**
+ * An ObjectStore over one bucket of S3 or an S3-compatible server, through
+ * HeadObject and GetObject (AWS S3 API Reference: GetObject takes one
+ * `Range`, RFC 9110 §14.1.2, and `If-Match`; it has no If-Range). HEADs go
+ * through `client`; GETs through `options.getObject` (default: `client`).
+ *
+ * - `head(key, signal?)`: ObjectMeta (`size` in bytes, `etag` always quoted,
+ *   `lastModified`, the stored HTTP metadata that can be sent), or null for
+ *   a 404.
+ * - `get(key, etag, span?, signal?)`: the body of `span` (`offset` and
+ *   `length` in bytes, sent as `Range: bytes=a-b`; absent or empty: the
+ *   whole object) with `If-Match: etag`.
+ * - `read(key, { range, conditions }, signal?)`: one GetObject with the
+ *   client's range spec (`bytes=0-` for the whole object, so Content-Range
+ *   states the object's length) and If-Match / If-Unmodified-Since
+ *   (readConditions). Answers `bytes`, `refused` without metadata (412 or
+ *   304), `missing` (404) or `unsatisfiable` (416).
+ *
+ * Errors are StoreErrors classified by HTTP status, never by name (under
+ * workerd the SDK cannot parse XML error bodies and throws a ReferenceError
+ * that still carries `$metadata.httpStatusCode`): 404 `not-found`, 412
+ * `changed`, 503 (SlowDown) `overloaded`, anything else or no answer
+ * `unavailable`. `signal` aborts the call.
+ */
 export function s3Store(client: S3Client, bucket: string, options: S3StoreOptions = {}): ObjectStore {
   const getObject = options.getObject ?? sdkGetObject(client);
   return {
