@@ -9,6 +9,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import rangeParser from 'range-parser';
 import { rangeField } from '../lib/range/content-range.ts';
 import { parseRange } from '../lib/range/parse.ts';
+import { totalLength } from '../lib/range/byte-range.ts';
 import { resolveRanges } from '../lib/range/plan.ts';
 import { agent, get, percentile, type Reply } from './http.ts';
 import { BIG, HUGE, type BenchObject } from './objects.ts';
@@ -496,7 +497,7 @@ export async function sparseReadBytes(s: Setup, out: Results): Promise<void> {
   const ranges = sparse32(object);
   const via = agent(1);
   const header = { range: rangeField(ranges) };
-  const wanted = ranges.reduce((sum, r) => sum + r.end - r.start + 1, 0);
+  const wanted = totalLength(ranges);
   s.proxy.setDelay(0);
   s.proxy.resetCounters();
   const fn = await get(url(s.nodeBehindProxy.url, object), header, via, { timeoutMs: 300_000 });

@@ -19,7 +19,7 @@
  */
 import { lengthChecked } from './body.ts';
 import { contentRange } from './range/content-range.ts';
-import { byteLength, type ByteRange } from './range/byte-range.ts';
+import { totalLength, type ByteRange } from './range/byte-range.ts';
 
 export interface MultipartLayout {
   readonly boundary: string;
@@ -62,7 +62,7 @@ export function multipartLayout(
   );
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
   const length =
-    heads.reduce((sum, h) => sum + h.length, 0) + parts.reduce((sum, p) => sum + byteLength(p), 0) + tail.length;
+    heads.reduce((sum, h) => sum + h.length, 0) + totalLength(parts) + tail.length;
   return { boundary, contentType: `multipart/byteranges; boundary=${boundary}`, heads, tail, length };
 }
 

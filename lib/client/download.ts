@@ -17,7 +17,7 @@
  *                             <file>.part renamed to <file>
  */
 import { rename, rm } from 'node:fs/promises';
-import { byteLength, type ByteRange } from '../range/byte-range.ts';
+import { totalLength, type ByteRange } from '../range/byte-range.ts';
 import { judgeAnswer, type RangedAnswer } from './answer.ts';
 import { DEFAULT_DOWNLOAD_RETRY, TryAgain, withRetries, type DownloadRetryPolicy, type RetryLoop } from './retry.ts';
 import { chunksOf } from './chunks.ts';
@@ -370,7 +370,7 @@ export class Downloader {
   /** The missing bytes over N connections; a connection without work takes half of the largest running segment. */
   async #segments(object: Known, file: PartialFile): Promise<void> {
     const missing = this.#coverage.holes(object.size);
-    const remaining = missing.reduce((n, r) => n + byteLength(r), 0);
+    const remaining = totalLength(missing);
     if (remaining === 0) return;
     const size = this.#o.segmentSize ?? segmentSizeFor(remaining, this.#o.connections, this.#o.minSplit);
     const queue: Segment[] = split(missing, size).map((r) => ({ pos: r.start, end: r.end }));

@@ -6,7 +6,7 @@
  * one multi-range request (RFC 9110 §14.2, §14.6).
  * Pure: no I/O.
  */
-import { byteLength, type ByteRange } from '../range/byte-range.ts';
+import { byteLength, totalLength, type ByteRange } from '../range/byte-range.ts';
 import { coalesce } from '../range/plan.ts';
 
 /** The byte ranges already written, kept sorted and merged. */
@@ -16,14 +16,14 @@ export class Coverage {
 
   constructor(ranges: readonly ByteRange[] = []) {
     this.#ranges = coalesce(ranges);
-    this.#bytes = sum(this.#ranges);
+    this.#bytes = totalLength(this.#ranges);
   }
 
   /** Marks `start..end` (inclusive) as written. */
   add(start: number, end: number): void {
     if (end < start) return;
     this.#ranges = coalesce([...this.#ranges, { start, end }]);
-    this.#bytes = sum(this.#ranges);
+    this.#bytes = totalLength(this.#ranges);
   }
 
   /** A copy of the written ranges, sorted. */
@@ -40,10 +40,6 @@ export class Coverage {
   holes(size: number): ByteRange[] {
     return holes(this.#ranges, size);
   }
-}
-
-function sum(ranges: readonly ByteRange[]): number {
-  return ranges.reduce((n, r) => n + byteLength(r), 0);
 }
 
 /** The complement of sorted, merged `done` within 0..size-1. */

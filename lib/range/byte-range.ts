@@ -14,3 +14,10 @@ export interface ByteRange {
 export function byteLength(r: ByteRange): number {
   return r.end - r.start + 1;
 }
+
+/** How many bytes a list of inclusive ranges holds, repeats and overlaps counted each time. */
+export function totalLength(ranges: readonly ByteRange[]): number {
+  let n = 0;
+  for (const r of ranges) n += byteLength(r);
+  return n;
+}

@@ -3,7 +3,7 @@
  * length (RFC 9110 §14.1.1, §14.2, §15.3.7), and which upstream GETs fetch
  * it. Pure range arithmetic: no streams, no I/O.
  */
-import { byteLength, type ByteRange } from './byte-range.ts';
+import { totalLength, type ByteRange } from './byte-range.ts';
 import type { RangeSpec } from './parse.ts';
 
 export type RangePlan =
@@ -111,7 +111,7 @@ export function planRanges(
   // Otherwise one part per range, in request order, none merged: clients
   // such as GDAL expect a part for each range they asked for.
   const parts = ranges;
-  const cost = parts.reduce((sum, p) => sum + byteLength(p) + partOverhead, 0);
+  const cost = totalLength(parts) + parts.length * partOverhead;
   if (cost > length + SIZE_SLACK) return { kind: 'full' };
   const gets = planUpstream(parts, length, limits);
   return gets === null ? { kind: 'full' } : { kind: 'multi', parts, gets };
@@ -148,7 +148,7 @@ export function coalesce(ranges: readonly ByteRange[]): ByteRange[] {
  */
 export function planUpstream(parts: readonly ByteRange[], length: number, limits: RangeLimits): UpstreamGet[] | null {
   const budget = length + SIZE_SLACK;
-  let read = parts.reduce((sum, p) => sum + byteLength(p), 0);
+  let read = totalLength(parts);
   if (read > budget) return null;
   // Gaps between neighbours stay the same as their neighbours join, so one
   // pass over the gaps, smallest first (ties in order), decides every join.
@@ -173,11 +173,6 @@ export function planUpstream(parts: readonly ByteRange[], length: number, limits
     gets.push(joined.has(i - 1) ? join(gets.pop()!, get) : get);
   });
   return gets;
-}
-
-/** How many bytes these GETs read from the store together, gaps included. */
-export function bytesRead(gets: readonly ByteRange[]): number {
-  return gets.reduce((sum, g) => sum + byteLength(g), 0);
 }
 
 function join(a: UpstreamGet, b: UpstreamGet): UpstreamGet {
