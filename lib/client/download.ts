@@ -380,9 +380,8 @@ export class Downloader {
       if (queued) return queued;
       const steal = stealTail(running, this.#o.minSplit);
       if (!steal) return undefined;
-      const victim = steal.victim as Segment; // one of `running`, ours to cut
-      const tail = { pos: steal.at, end: victim.end };
-      victim.end = steal.at - 1;
+      const tail = { pos: steal.at, end: steal.victim.end };
+      steal.victim.end = steal.at - 1;
       return tail;
     };
     // One failing connection stops the others: its error is the download's.

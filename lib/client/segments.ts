@@ -87,8 +87,8 @@ export interface Segment {
  * but only when at least `2 · minSplit` bytes are left of it, so both halves
  * are worth a request. undefined: nothing worth taking. Pure: the caller cuts.
  */
-export function stealTail(running: Iterable<Readonly<Segment>>, minSplit: number): { readonly victim: Readonly<Segment>; readonly at: number } | undefined {
-  let victim: Readonly<Segment> | undefined;
+export function stealTail<S extends Readonly<Segment>>(running: Iterable<S>, minSplit: number): { readonly victim: S; readonly at: number } | undefined {
+  let victim: S | undefined;
   for (const s of running) if (!victim || s.end - s.pos > victim.end - victim.pos) victim = s;
   if (!victim) return undefined;
   const left = victim.end - victim.pos + 1;

@@ -98,7 +98,7 @@ describe('stealTail: the tail an idle connection takes', () => {
     ['the largest too small, so all are', [s(0, 18), s(50, 60)], 10, undefined],
   ])('%s', ([, running, minSplit, want]) => {
     const got = stealTail(running, minSplit);
-    expect(got && { victim: running.indexOf(got.victim as Segment), at: got.at }).toEqual(want);
+    expect(got && { victim: running.indexOf(got.victim), at: got.at }).toEqual(want);
   });
 });
 
