@@ -48,11 +48,13 @@ interface R2ObjectLike {
  *   bytes; absent or empty: the whole object), guarded by `onlyIf: If-Match
  *   etag`. Throws StoreError `not-found` (no object), `changed` (the guard
  *   failed: R2 then returns the object without a body, not null).
- * - `read(key, range?)`: one unguarded get with the client's range spec
- *   (`a-b`, `a-`, `-n`), answering metadata, body and the byte range served;
- *   null when there is no object; `'unsatisfiable'` when R2 throws on a
- *   ranged get (it does past the end, error 10039, and for any range of an
- *   empty object locally), so the planned path decides.
+ * - `read(key, { range, conditions })`: one get with the client's range
+ *   spec (`a-b`, `a-`, `-n`) and all four ReadConditions as `onlyIf`
+ *   (readConditions). Answers `bytes` (metadata and exactly the asked
+ *   bytes), `refused` with the metadata (a failed onlyIf), `missing`, or
+ *   `unsatisfiable` when R2 throws on a ranged get (it does past the end,
+ *   error 10039, and for any range of an empty object locally), so the
+ *   planned path decides.
  *
  * Anything the binding throws is StoreError `unavailable`. No retries or
  * timeouts here (lib/store/resilient.ts adds them); R2 calls cannot be
