@@ -39,10 +39,28 @@ export interface PutOptions {
   readonly cacheControl?: string;
 }
 
+type LocalHttpMetadata = { contentType?: string; cacheControl?: string };
+
 /** The part of the local R2 binding a put needs (workers-types has the full one). */
 interface LocalBucket {
-  put(key: string, value: Blob, options: { httpMetadata: { contentType?: string; cacheControl?: string } }): Promise<unknown>;
+  put(key: string, value: Blob, options: { httpMetadata: LocalHttpMetadata }): Promise<unknown>;
+  createMultipartUpload(key: string, options: { httpMetadata: LocalHttpMetadata }): Promise<LocalMultipartUpload>;
 }
+
+interface LocalMultipartUpload {
+  uploadPart(partNumber: number, value: Blob): Promise<{ partNumber: number; etag: string }>;
+  complete(parts: { partNumber: number; etag: string }[]): Promise<unknown>;
+}
+
+/**
+ * The largest file put in one call, in bytes. getPlatformProxy carries a
+ * Blob to the local runtime whole and refuses one over 128 MiB (miniflare's
+ * devalue: "Blob size … exceeds limit 134217728"), and R2's put wants a
+ * stream of known length, which a Node stream through the proxy is not:
+ * a larger file goes as an R2 multipart upload of parts this size (R2: every
+ * part but the last the same size, at least 5 MiB).
+ */
+const PART_BYTES = 64 * 1024 * 1024;
 
 /** One file to put, under its key. */
 export interface LocalObject {
@@ -58,8 +76,9 @@ export interface LocalObject {
  * round-trips — spaces, `#`, `%`, `+`, `?`, non-ASCII. (`wrangler r2 object
  * put` reads its key argument as a URL path: `my clip.txt` was stored as
  * `my%20clip.txt`, `v#2.txt` as `v`, and `50%off.txt` failed.) Each file is
- * sent as a file-backed Blob, never read whole into memory. One local
- * runtime serves the whole list.
+ * sent as a file-backed Blob, one PART_BYTES part at a time when larger (an
+ * R2 multipart upload: its ETag then ends in `-N`). One local runtime serves
+ * the whole list.
  */
 export async function putLocalObjects(objects: readonly LocalObject[], persistTo: string): Promise<void> {
   Object.assign(process.env, OFFLINE);
@@ -76,7 +95,17 @@ export async function putLocalObjects(objects: readonly LocalObject[], persistTo
         ...(options.contentType ? { contentType: options.contentType } : {}),
         ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
       };
-      await proxy.env.BUCKET.put(key, await openAsBlob(file), { httpMetadata });
+      const blob = await openAsBlob(file);
+      if (blob.size <= PART_BYTES) {
+        await proxy.env.BUCKET.put(key, blob, { httpMetadata });
+        continue;
+      }
+      const upload = await proxy.env.BUCKET.createMultipartUpload(key, { httpMetadata });
+      const parts = [];
+      for (let offset = 0; offset < blob.size; offset += PART_BYTES) {
+        parts.push(await upload.uploadPart(parts.length + 1, blob.slice(offset, offset + PART_BYTES)));
+      }
+      await upload.complete(parts);
     }
   } finally {
     await proxy.dispose();
