@@ -11,7 +11,7 @@ export const CONDITIONAL_FIELDS = ['If-Range', 'If-Match', 'If-None-Match', 'If-
 
 /** What a precondition check needs to know about the selected representation. */
 export interface Validators {
-  /** The strong entity-tag, quoted, as sent in `ETag`. */
+  /** The entity-tag as sent in `ETag`: strong (`"…"`) or weak (`W/"…"`). */
   readonly etag: string;
   readonly lastModified?: Date | undefined;
 }
@@ -133,7 +133,7 @@ export function evaluatePreconditions(
   current: Validators,
 ): PreconditionFailure | null {
   const safe = method === 'GET' || method === 'HEAD';
-  const self: EntityTag = { weak: false, opaque: current.etag };
+  const self = currentTag(current);
 
   // Step 1: If-Match (§13.1.1), strong comparison; `*` matches any current representation.
   // A malformed field matches nothing, so it fails closed: If-Match exists
@@ -176,10 +176,19 @@ export function ifRangeHolds(value: string | null, current: Validators): boolean
   // §13.1.5: a valid entity-tag is told from a date by its first characters.
   if (trimmed.startsWith('"') || trimmed.startsWith('W/')) {
     const tag = parseETag(trimmed);
-    return tag !== null && strongMatch(tag, { weak: false, opaque: current.etag });
+    return tag !== null && strongMatch(tag, currentTag(current));
   }
   const date = parseHttpDate(trimmed);
   return date !== null && current.lastModified !== undefined && seconds(date) === seconds(current.lastModified);
+}
+
+/**
+ * The representation's own tag. A weak one (an HTTP origin's `W/"…"`) keeps
+ * its weakness, so If-Match and If-Range (strong comparison) never match it
+ * while If-None-Match (weak comparison) still does.
+ */
+function currentTag(current: Validators): EntityTag {
+  return parseETag(current.etag) ?? { weak: false, opaque: current.etag };
 }
 
 /** §13.1.3–4: a date field with more than one member, or not a date, is ignored. */

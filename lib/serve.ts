@@ -214,14 +214,14 @@ async function answerFor(
   switch (plan.kind) {
     case 'single': {
       const span = { offset: plan.range.start, length: byteLength(plan.range) };
-      return bytes(meta, plan.range, await store.get(key, meta.etag, span));
+      return bytes(meta, plan.range, await store.get(key, meta, span));
     }
 
     case 'multi':
       return multipartResponse(store, key, meta, plan, options.concurrency, options.lookAhead);
 
     case 'full': {
-      if (method !== 'HEAD') return bytes(meta, undefined, await store.get(key, meta.etag));
+      if (method !== 'HEAD') return bytes(meta, undefined, await store.get(key, meta));
       const out = representationHeaders(meta, contentTypeOf(meta));
       out.set('content-length', String(meta.size));
       return new Response(null, { status: 200, headers: out });
@@ -249,7 +249,7 @@ export async function multipartResponse(
   out.set('content-type', layout.contentType);
   out.set('content-length', String(layout.length));
   out.delete('content-encoding');
-  const source = await openParts(store, key, meta.etag, plan.gets, concurrency, lookAhead);
+  const source = await openParts(store, key, meta, plan.gets, concurrency, lookAhead);
   return new Response(multipartStream(layout, source), { status: 206, headers: out });
 }
 

@@ -7,7 +7,7 @@ import type { PartSource } from './multipart.ts';
 import { byteLength, type ByteRange } from './range/byte-range.ts';
 import type { UpstreamGet } from './range/plan.ts';
 import { BodyLengthError } from './body.ts';
-import type { ObjectStore } from './store/types.ts';
+import type { ObjectStore, Version } from './store/types.ts';
 
 /**
  * Look-ahead GETs — those opened before their parts are being written —
@@ -57,12 +57,12 @@ export class LookAheadPool {
 export async function openParts(
   store: ObjectStore,
   key: string,
-  etag: string,
+  version: Version,
   gets: readonly UpstreamGet[],
   concurrency: number,
   lookAhead?: LookAheadPool,
 ): Promise<PartSource> {
-  const parts = new UpstreamParts(store, key, etag, gets, concurrency, lookAhead);
+  const parts = new UpstreamParts(store, key, version, gets, concurrency, lookAhead);
   try {
     await parts.first();
   } catch (err) {
@@ -73,7 +73,7 @@ export async function openParts(
 }
 
 class UpstreamParts implements PartSource {
-  /** The answer to each planned GET, once started; every GET carries If-Match: etag. */
+  /** The answer to each planned GET, once started; every GET is guarded by the version. */
   private readonly answers: Promise<ReadableStream<Uint8Array>>[] = [];
   /** Index of the GET whose parts are being written, and of the part within it. */
   private get = 0;
@@ -87,7 +87,7 @@ class UpstreamParts implements PartSource {
   constructor(
     private readonly store: ObjectStore,
     private readonly key: string,
-    private readonly etag: string,
+    private readonly version: Version,
     private readonly gets: readonly UpstreamGet[],
     private readonly concurrency: number,
     private readonly lookAhead: LookAheadPool | undefined,
@@ -148,7 +148,7 @@ class UpstreamParts implements PartSource {
         this.ahead.add(i);
       }
       const g = this.gets[i]!;
-      const answer = this.store.get(this.key, this.etag, { offset: g.start, length: byteLength(g) });
+      const answer = this.store.get(this.key, this.version, { offset: g.start, length: byteLength(g) });
       // Observed later, in order; until then a failure must not count as unhandled.
       answer.catch(() => {});
       this.answers.push(answer);

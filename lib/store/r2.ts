@@ -10,7 +10,7 @@ import { runtimeLength } from '../body.ts';
 import { byteLength } from '../range/byte-range.ts';
 import { resolveRanges } from '../range/plan.ts';
 import { sendableMetadata } from './metadata.ts';
-import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span } from './types.ts';
+import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span, type Version } from './types.ts';
 
 /** The part of the `R2Bucket` binding this adapter uses (workers-types has the full one). */
 export interface R2BucketLike {
@@ -69,7 +69,7 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
       return object === null ? null : toMeta(object);
     },
 
-    async get(key, etag, span?: Span) {
+    async get(key, { etag }: Version, span?: Span) {
       const options = {
         onlyIf: new Headers({ 'if-match': etag }),
         // A zero-length span cannot be expressed to R2; the whole (empty) object is the same bytes.

@@ -93,9 +93,9 @@ export function resilient(store: ObjectStore, policy: StoreRetryPolicy, stats: U
         () => {},
       );
     },
-    get(key, etag, span?: Span) {
+    get(key, version, span?: Span) {
       return call(
-        (signal) => (stats.gets++, store.get(key, etag, span, signal)),
+        (signal) => (stats.gets++, store.get(key, version, span, signal)),
         (body) => void body.cancel().catch(() => {}),
       );
     },

@@ -19,7 +19,7 @@ import {
 import { parseContentRange } from '../range/content-range.ts';
 import { resolveRanges } from '../range/plan.ts';
 import { sendableMetadata } from './metadata.ts';
-import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span } from './types.ts';
+import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span, type Version } from './types.ts';
 
 /** Where and how to reach an S3 (or S3-compatible) bucket; lib/config.ts reads them from S3_* settings. */
 export interface S3Settings {
@@ -147,7 +147,7 @@ export function s3Store(client: S3Client, bucket: string, options: S3StoreOption
       return metaOf(out, out.ContentLength, key);
     },
 
-    async get(key, etag, span?: Span, signal?: AbortSignal) {
+    async get(key, { etag }: Version, span?: Span, signal?: AbortSignal) {
       const range = span && span.length > 0 ? `bytes=${span.offset}-${span.offset + span.length - 1}` : undefined;
       try {
         const out = await getObject({ Bucket: bucket, Key: key, IfMatch: etag, Range: range }, signal);

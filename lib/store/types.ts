@@ -7,12 +7,25 @@
  */
 import type { RangeSpec } from '../range/parse.ts';
 
-/** What the store knows of an object. */
-export interface ObjectMeta {
+/**
+ * One version of an object, as `head` or `read` reported it: what a guarded
+ * `get` must find again.
+ */
+export interface Version {
+  /** Bytes in the object. */
   readonly size: number;
-  /** Strong entity-tag, quoted, as sent in `ETag`. */
+  /**
+   * The entity-tag as sent in `ETag` (RFC 9110 §8.8.3), quoted: strong
+   * (`"…"`) when the store vouches for byte-for-byte identity (R2, S3, an
+   * HTTP origin with a strong ETag), weak (`W/"…"`) otherwise. A weak tag
+   * never satisfies If-Match or If-Range (strong comparison, §8.8.3.2).
+   */
   readonly etag: string;
   readonly lastModified?: Date | undefined;
+}
+
+/** What the store knows of an object. */
+export interface ObjectMeta extends Version {
   /** Stored HTTP metadata, sent with the object as they are. */
   readonly http: HttpMetadata;
 }
@@ -75,11 +88,12 @@ export interface ObjectStore {
   /** The object's metadata, or null when there is no such object. */
   head(key: string, signal?: AbortSignal): Promise<ObjectMeta | null>;
   /**
-   * Streams `span` of the object (the whole object when absent), only if its
-   * current ETag is still `etag`; otherwise rejects with kind `changed`.
+   * Streams `span` of the object (the whole object when absent), only if it
+   * is still `version` (its ETag, or for a store with only weak validators
+   * its Last-Modified and size); otherwise rejects with kind `changed`.
    * `signal` abandons the call (adapters that cannot abort may ignore it).
    */
-  get(key: string, etag: string, span?: Span, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  get(key: string, version: Version, span?: Span, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /**
    * Optional: one GET that answers metadata and bytes of one version at once,
    * evaluating `ask.conditions` at the store. Saves the metadata round trip

@@ -20,10 +20,10 @@ export function counting(store: ObjectStore): CountingStore {
       calls.push('head');
       return store.head(key, signal);
     },
-    get: (key, etag, span, signal) => {
+    get: (key, version, span, signal) => {
       calls.push('get');
       gets.push(span);
-      return store.get(key, etag, span, signal);
+      return store.get(key, version, span, signal);
     },
     ...(read && {
       readConditions,

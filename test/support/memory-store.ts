@@ -11,6 +11,7 @@ import {
   type ReadAsk,
   type ReadConditions,
   type Span,
+  type Version,
 } from '../../lib/store/types.ts';
 
 export interface StoredObject {
@@ -45,7 +46,7 @@ export class MemoryStore implements ObjectStore {
     return o ? metaOf(o) : null;
   }
 
-  async get(key: string, etag: string, span?: Span): Promise<ReadableStream<Uint8Array>> {
+  async get(key: string, { etag }: Version, span?: Span): Promise<ReadableStream<Uint8Array>> {
     this.record({ op: 'get', key, etag, span });
     const o = this.objects.get(key);
     if (!o) throw new StoreError('not-found', `no ${key}`);

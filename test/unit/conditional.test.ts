@@ -149,3 +149,25 @@ describe('ifRangeHolds (§13.1.5)', () => {
     expect(ifRangeHolds(AT, { etag: ETAG })).toBe(false);
   });
 });
+
+describe('a representation whose own ETag is weak (an HTTP origin with W/ tags)', () => {
+  const weakCurrent = { etag: 'W/"abc"', lastModified: MODIFIED };
+  it.for<[string, Record<string, string>, 304 | 412 | null]>([
+    ['If-Match with the same tag: 412 (strong comparison, §13.1.1)', { 'if-match': 'W/"abc"' }, 412],
+    ['If-Match with the strong form: 412', { 'if-match': '"abc"' }, 412],
+    ['If-Match *: passes', { 'if-match': '*' }, null],
+    ['If-None-Match with the same tag: 304 (weak comparison, §13.1.2)', { 'if-none-match': 'W/"abc"' }, 304],
+    ['If-None-Match with the strong form: 304', { 'if-none-match': '"abc"' }, 304],
+    ['If-None-Match other: passes', { 'if-none-match': 'W/"x"' }, null],
+  ])('%s', ([, headers, want]) => {
+    expect(evaluatePreconditions('GET', new Headers(headers), weakCurrent)).toBe(want);
+  });
+
+  it.for<[string, boolean]>([
+    ['W/"abc"', false],
+    ['"abc"', false],
+    [AT, true],
+  ])('If-Range %s holds: %s (an entity-tag needs strong comparison, §13.1.5)', ([value, want]) => {
+    expect(ifRangeHolds(value, weakCurrent)).toBe(want);
+  });
+});

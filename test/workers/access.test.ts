@@ -8,7 +8,7 @@ import worker from '../../functions/cloudflare/index.ts';
 import { createApp } from '../../lib/app.ts';
 import { hmacKey, signPath } from '../../lib/signing.ts';
 import { r2Store } from '../../lib/store/r2.ts';
-import { StoreError, type ObjectStore } from '../../lib/store/types.ts';
+import { StoreError, type ObjectStore, type Version } from '../../lib/store/types.ts';
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 const KEY = 'access/a.bin';
@@ -73,11 +73,11 @@ describe('store trouble inside workerd', () => {
     const store = {
       gets: 0,
       head: (key: string) => r2.head(key),
-      get: (key: string, etag: string, span?: { offset: number; length: number }) => {
+      get: (key: string, version: Version, span?: { offset: number; length: number }) => {
         store.gets++;
         if (mode === 'hang') return new Promise<never>(() => {});
         if (store.gets <= mode.failFirst) return Promise.reject(new StoreError('unavailable', 'injected'));
-        return r2.get(key, etag, span);
+        return r2.get(key, version, span);
       },
     };
     return store;
@@ -109,8 +109,8 @@ describe('client aborts inside workerd', () => {
     // R2, with each body watched: wrapped in a stream that knows when it is done or cancelled.
     const store: ObjectStore = {
       head: (key) => r2.head(key),
-      get: async (key, etag, span) => {
-        const reader = (await r2.get(key, etag, span)).getReader();
+      get: async (key, version, span) => {
+        const reader = (await r2.get(key, version, span)).getReader();
         open++;
         opened++;
         let closed = false;

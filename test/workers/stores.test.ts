@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { r2Store } from '../../lib/store/r2.ts';
 import { createS3Client, s3Store } from '../../lib/store/s3.ts';
-import { StoreError, type ObjectStore } from '../../lib/store/types.ts';
+import { StoreError, type ObjectStore, type Version } from '../../lib/store/types.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
 const KEY = 'stores/ten.txt';
@@ -30,12 +30,12 @@ async function failure(p: Promise<unknown>): Promise<StoreError> {
 function storeContract(name: string, make: () => Promise<ObjectStore>) {
   describe(name, () => {
     let store: ObjectStore;
-    let etag: string;
+    let version: Version;
     beforeAll(async () => {
       store = await make();
       const meta = await store.head(KEY);
       expect(meta).not.toBeNull();
-      etag = meta!.etag;
+      version = meta!;
     });
 
     it('reports metadata: size and a quoted strong ETag', async () => {
@@ -46,17 +46,17 @@ function storeContract(name: string, make: () => Promise<ObjectStore>) {
     });
 
     it('streams a span, and the whole object', async () => {
-      expect(await read(await store.get(KEY, etag, { offset: 3, length: 4 }))).toBe('3456');
-      expect(await read(await store.get(KEY, etag))).toBe(TEXT);
+      expect(await read(await store.get(KEY, version, { offset: 3, length: 4 }))).toBe('3456');
+      expect(await read(await store.get(KEY, version))).toBe(TEXT);
     });
 
     it('a missing key: head is null, get is not-found', async () => {
       expect(await store.head('stores/missing')).toBeNull();
-      expect((await failure(store.get('stores/missing', etag))).kind).toBe('not-found');
+      expect((await failure(store.get('stores/missing', version))).kind).toBe('not-found');
     });
 
     it('a stale ETag (412 upstream) is `changed`', async () => {
-      expect((await failure(store.get(KEY, '"stale"', { offset: 0, length: 2 }))).kind).toBe('changed');
+      expect((await failure(store.get(KEY, { ...version, etag: '"stale"' }, { offset: 0, length: 2 }))).kind).toBe('changed');
     });
   });
 }
@@ -79,8 +79,8 @@ describe('s3Store failures inside workerd', () => {
     const client = createS3Client(settings);
     await client.send(new PutObjectCommand({ Bucket: settings.bucket, Key: KEY, Body: TEXT }));
     const store = s3Store(client, settings.bucket);
-    const { etag } = (await store.head(KEY))!;
-    const err = await failure(store.get(KEY, etag, { offset: 100, length: 5 }));
+    const version = (await store.head(KEY))!;
+    const err = await failure(store.get(KEY, version, { offset: 100, length: 5 }));
     expect(err.kind).toBe('unavailable');
     expect(err.message).toContain('416');
   });
