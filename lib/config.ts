@@ -5,6 +5,7 @@
 import type { AppOptions, EdgeRangesOptions } from './app.ts';
 import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_METADATA_TTL, DEFAULT_SLICE_SIZE, type CacheSettings } from './cache/types.ts';
 import { folderPrefix } from './keys.ts';
+import { RESERVED_ORIGIN_FIELDS, type HttpOriginSettings } from './store/http.ts';
 import type { S3Settings } from './store/s3.ts';
 
 export class ConfigError extends Error {
@@ -49,11 +50,66 @@ export function readKeyPrefix(env: Env): string {
   return folderPrefix(optional(env, 'KEY_PREFIX') ?? '');
 }
 
-/** STORE: `r2` (default) or `s3`. */
-export function readStoreKind(env: Env): 'r2' | 's3' {
-  const kind = optional(env, 'STORE') ?? 'r2';
-  if (kind !== 'r2' && kind !== 's3') throw new ConfigError(`STORE is malformed: expected "r2" or "s3", got "${kind}"`);
+export type StoreKind = 'r2' | 's3' | 'http';
+
+/** STORE: `r2`, `s3` or `http`; `fallback` when unset (`r2` on Workers). */
+export function readStoreKind(env: Env, fallback: StoreKind = 'r2'): StoreKind {
+  const kind = optional(env, 'STORE') ?? fallback;
+  if (kind !== 'r2' && kind !== 's3' && kind !== 'http') {
+    throw new ConfigError(`STORE is malformed: expected "r2", "s3" or "http", got "${kind}"`);
+  }
   return kind;
+}
+
+/**
+ * ORIGIN_URL (required): the HTTP origin's base URL; a query string on it
+ * (a SAS token, a public signature) goes with every request. ORIGIN_HEADERS
+ * (optional): fields sent with every request, one `Name: value` per line,
+ * e.g. `Authorization: Bearer …`. Both may hold secrets: neither value is
+ * ever repeated in an error message past the URL's origin.
+ */
+export function readHttpOriginSettings(env: Env): HttpOriginSettings {
+  const raw = required(env, 'ORIGIN_URL', 'the base URL of the objects, like https://bucket.example.com/prefix/');
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.host === '') {
+    throw new ConfigError(
+      `ORIGIN_URL is malformed: expected an http(s) URL like https://bucket.example.com/prefix/, got "${beforeQuery(raw)}"`,
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError('ORIGIN_URL is malformed: credentials in the URL are not sent by fetch; use ORIGIN_HEADERS');
+  }
+  if (url.hash !== '') throw new ConfigError(`ORIGIN_URL is malformed: a #fragment is never sent, got "${url.origin}${url.pathname}${url.hash}"`);
+  return { url, headers: originHeaders(optional(env, 'ORIGIN_HEADERS')) };
+}
+
+/** `Name: value` lines -> fields; names are RFC 9110 tokens (§5.6.2), values one line each. */
+function originHeaders(value: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of (value ?? '').split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(line);
+    if (!m || /[\0\r]/.test(m[2]!)) {
+      throw new ConfigError(`ORIGIN_HEADERS is malformed: expected "Name: value" lines, got "${line.split(':')[0]}: …"`);
+    }
+    const name = m[1]!.toLowerCase();
+    if (RESERVED_ORIGIN_FIELDS.includes(name)) {
+      throw new ConfigError(`ORIGIN_HEADERS is malformed: ${m[1]} is set by the store itself`);
+    }
+    out[name] = m[2]!;
+  }
+  return out;
+}
+
+/** A URL as far as its query, for messages (the query may hold a signature). */
+function beforeQuery(value: string): string {
+  const cut = value.search(/[?#]/);
+  return cut < 0 ? value : `${value.slice(0, cut)}?…`;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * The app of a standalone server (the Node, Deno and Bun entries), from an
- * environment of settings: the S3 store, checked once before listening.
+ * environment of settings: the S3 store (STORE=s3, the default) or an HTTP
+ * origin (STORE=http), checked once before listening.
  * Runtime-neutral: each entry passes its own environment, prints the
  * one-line problem and exits 1, or listens.
  *
- * Settings: S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID,
- * S3_SECRET_ACCESS_KEY, S3_FORCE_PATH_STYLE, KEY_PREFIX, HOST, PORT, the
+ * Settings: STORE; S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID,
+ * S3_SECRET_ACCESS_KEY, S3_FORCE_PATH_STYLE, or ORIGIN_URL and
+ * ORIGIN_HEADERS; KEY_PREFIX, HOST, PORT, the
  * Range limits MAX_RANGES, UPSTREAM_GAP, MAX_UPSTREAM_GETS,
  * UPSTREAM_CONCURRENCY, LOOKAHEAD_GETS, CORS_ORIGINS, SIGNING_SECRET,
  * STORE_ATTEMPTS, STORE_TIMEOUT_MS, SEND_TIMEOUT_MS and the edge cache CACHE,
@@ -20,15 +22,19 @@ import {
   ConfigError,
   readAccess,
   readCache,
+  readHttpOriginSettings,
   readKeyPrefix,
   readListen,
   readRetry,
   readSendTimeout,
   readServerRangeOptions,
   readS3Settings,
+  readStoreKind,
   type Env,
 } from './config.ts';
+import { checkOrigin, httpStore } from './store/http.ts';
 import { checkBucket, createS3Client, s3Store, type BucketProblem, type GetObject, type NodeAgents, type S3Settings } from './store/s3.ts';
+import type { ObjectStore } from './store/types.ts';
 
 /** Where a standalone server listens unless HOST and PORT say otherwise. */
 export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 8080 } as const;
@@ -53,10 +59,11 @@ export type Standalone =
   | { readonly ok: false; readonly problem: string };
 
 /**
- * Reads the settings and checks the bucket with one HeadBucket (at most
- * `bucketTimeoutMs`, default 5000): a wrong key or bucket stops the server
- * here, with one line, rather than as a 502 on every request. Never throws
- * for bad settings or an unreadable bucket; rethrows anything else.
+ * Reads the settings and checks the store once (at most `bucketTimeoutMs`,
+ * default 5000): S3 with one HeadBucket, an HTTP origin with one HEAD of
+ * ORIGIN_URL (any answer will do). A wrong key, bucket or origin stops the
+ * server here, with one line, rather than as a 502 on every request. Never
+ * throws for bad settings or an unreadable store; rethrows anything else.
  */
 export async function standaloneApp(env: Env, bucketTimeoutMs?: number, s3Options: StandaloneS3 = {}): Promise<Standalone> {
   let configured: ReturnType<typeof configure>;
@@ -66,28 +73,53 @@ export async function standaloneApp(env: Env, bucketTimeoutMs?: number, s3Option
     if (err instanceof ConfigError) return { ok: false, problem: err.message };
     throw err;
   }
-  const { s3, client, listen, sendTimeoutMs, app } = configured;
-  const problem = await checkBucket(client, s3.bucket, bucketTimeoutMs);
-  return problem ? { ok: false, problem: explain(problem, s3) } : { ok: true, app, listen, sendTimeoutMs };
+  const { check, listen, sendTimeoutMs, app } = configured;
+  const problem = await check(bucketTimeoutMs);
+  return problem ? { ok: false, problem } : { ok: true, app, listen, sendTimeoutMs };
+}
+
+/** The store, and its one start-up check: null, or the line saying what is wrong. */
+function storeFor(env: Env, s3Options: StandaloneS3): { store: ObjectStore; check: (timeoutMs?: number) => Promise<string | null> } {
+  const kind = readStoreKind(env, 's3');
+  if (kind === 'r2') throw new ConfigError('STORE is malformed: "r2" is a Workers binding; here use "s3" or "http"');
+  if (kind === 'http') {
+    const origin = readHttpOriginSettings(env);
+    return {
+      store: httpStore(origin),
+      check: async (timeoutMs) => {
+        const problem = await checkOrigin(origin, timeoutMs);
+        // The origin only: ORIGIN_URL's path and query may hold a signature.
+        return problem && `cannot reach ORIGIN_URL ${origin.url.origin}: ${problem}`;
+      },
+    };
+  }
+  const s3 = readS3Settings(env);
+  const client = createS3Client(s3, s3Options.agents);
+  const getObject = s3Options.getObject?.(client, s3.bucket);
+  return {
+    store: s3Store(client, s3.bucket, getObject ? { getObject } : {}),
+    check: async (timeoutMs) => {
+      const problem = await checkBucket(client, s3.bucket, timeoutMs);
+      return problem && explain(problem, s3);
+    },
+  };
 }
 
 /** The settings read and the app built; throws ConfigError for a missing or malformed setting. */
 function configure(env: Env, s3Options: StandaloneS3) {
-  const s3 = readS3Settings(env);
+  const { store, check } = storeFor(env, s3Options);
   const listen = readListen(env, DEFAULT_LISTEN);
   const sendTimeoutMs = readSendTimeout(env);
-  const client = createS3Client(s3, s3Options.agents);
-  const getObject = s3Options.getObject?.(client, s3.bucket);
   const cache = readCache(env);
   const app = createApp({
-    store: s3Store(client, s3.bucket, getObject ? { getObject } : {}),
+    store,
     keyPrefix: readKeyPrefix(env),
     ...readServerRangeOptions(env),
     ...readAccess(env),
     ...readRetry(env),
     ...(cache && { cache: memoryCache(cache) }),
   });
-  return { s3, client, listen, sendTimeoutMs, app };
+  return { check, listen, sendTimeoutMs, app };
 }
 
 /** One line for a bucket that cannot be read, naming the settings to look at. */

@@ -1,13 +1,25 @@
 /**
- * Workers entry: the app over the R2 binding BUCKET, or over S3 when
- * STORE=s3 (S3_* vars and secrets). KEY_PREFIX confines keys; MAX_RANGES,
+ * Workers entry: the app over the R2 binding BUCKET, over S3 when STORE=s3
+ * (S3_* vars and secrets), or over an HTTP origin when STORE=http
+ * (ORIGIN_URL, ORIGIN_HEADERS as a secret). KEY_PREFIX confines keys; MAX_RANGES,
  * UPSTREAM_GAP, MAX_UPSTREAM_GETS and UPSTREAM_CONCURRENCY tune multi-range;
  * CACHE, SLICE_SIZE and METADATA_TTL the edge cache (slices in the Cache API).
  */
 import type { Hono } from 'hono';
 import { createApp } from '../../lib/app.ts';
 import { workersCache } from '../../lib/cache/workers.ts';
-import { ConfigError, readAccess, readCache, readKeyPrefix, readRangeOptions, readRetry, readS3Settings, readStoreKind } from '../../lib/config.ts';
+import {
+  ConfigError,
+  readAccess,
+  readCache,
+  readHttpOriginSettings,
+  readKeyPrefix,
+  readRangeOptions,
+  readRetry,
+  readS3Settings,
+  readStoreKind,
+} from '../../lib/config.ts';
+import { httpStore } from '../../lib/store/http.ts';
 import { r2Store } from '../../lib/store/r2.ts';
 import { createS3Client, s3Store } from '../../lib/store/s3.ts';
 import type { ObjectStore } from '../../lib/store/types.ts';
@@ -19,7 +31,9 @@ export interface Bindings {
 }
 
 function storeFor(env: Bindings): ObjectStore {
-  if (readStoreKind(env) === 's3') {
+  const kind = readStoreKind(env);
+  if (kind === 'http') return httpStore(readHttpOriginSettings(env));
+  if (kind === 's3') {
     const s3 = readS3Settings(env);
     return s3Store(createS3Client(s3), s3.bucket);
   }

@@ -67,7 +67,11 @@ export function resilient(store: ObjectStore, policy: StoreRetryPolicy, stats: U
           const spent = Date.now() - started;
           if (!(err instanceof StoreError) || !RETRYABLE.has(err.kind)) throw err;
           if (attempt >= policy.attempts || spent >= policy.budgetMs) throw err;
-          await sleep(Math.min(backoffMs(attempt, policy), policy.budgetMs - spent));
+          // A store that says when to come back (Retry-After) is not asked
+          // sooner; if that is past the budget, there is no point waiting.
+          const asked = err.retryAfterMs ?? 0;
+          if (asked > policy.budgetMs - spent) throw err;
+          await sleep(Math.min(Math.max(asked, backoffMs(attempt, policy)), policy.budgetMs - spent));
           stats.retries++;
         }
       }

@@ -115,18 +115,21 @@ export type StoreErrorKind =
   | 'changed'
   /** The store failed, refused us, or could not be reached. */
   | 'unavailable'
-  /** The store asked us to slow down (503 SlowDown). */
+  /** The store asked us to slow down (503 SlowDown, an HTTP origin's 429 or 503). */
   | 'overloaded'
   /** The store did not answer in time. */
   | 'timeout';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
+  /** How long the store asked us to wait before trying again (its Retry-After), in ms. */
+  readonly retryAfterMs: number | undefined;
   constructor(
     readonly kind: StoreErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }

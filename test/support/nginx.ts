@@ -14,6 +14,8 @@ export interface NginxOptions {
   readonly limitRate?: string;
   /** nginx's `max_ranges`: more ranges in a request and it answers 200 with the whole file. */
   readonly maxRanges?: number;
+  /** More directives for the server block (locations, types, headers). */
+  readonly server?: string;
 }
 
 export interface Nginx {
@@ -49,7 +51,8 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${root};
-${options.limitRate ? `    limit_rate ${options.limitRate};\n` : ''}${options.maxRanges !== undefined ? `    max_ranges ${options.maxRanges};\n` : ''}  }
+${options.limitRate ? `    limit_rate ${options.limitRate};\n` : ''}${options.maxRanges !== undefined ? `    max_ranges ${options.maxRanges};\n` : ''}${options.server ?? ''}
+  }
 }
 `,
   );
