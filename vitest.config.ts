@@ -1,6 +1,7 @@
 /**
  * Three projects: `unit` (pure logic, Node), `node` (the Node entry and real
- * clients against radosgw and wrangler dev), `workers` (inside workerd).
+ * clients against radosgw and wrangler dev), `workers` (inside workerd; its
+ * global setup starts nginx as an HTTP origin).
  * `npm test` starts radosgw and passes its S3_* settings in the environment.
  */
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
@@ -31,7 +32,13 @@ export default defineConfig({
             miniflare: { bindings: s3Bindings },
           }),
         ],
-        test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 30_000 },
+        test: {
+          name: 'workers',
+          include: ['test/workers/**/*.test.ts'],
+          testTimeout: 30_000,
+          // nginx as an HTTP origin for the HTTP store, reached from workerd on 127.0.0.1.
+          globalSetup: ['test/support/origin-setup.ts'],
+        },
       },
     ],
   },

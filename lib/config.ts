@@ -91,11 +91,12 @@ export function readHttpOriginSettings(env: Env): HttpOriginSettings {
 /** `Name: value` lines -> fields; names are RFC 9110 tokens (§5.6.2), values one line each. */
 function originHeaders(value: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of (value ?? '').split(/\r?\n/)) {
+  for (const [i, line] of (value ?? '').split(/\r?\n/).entries()) {
     if (line.trim() === '') continue;
     const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(line);
     if (!m || /[\0\r]/.test(m[2]!)) {
-      throw new ConfigError(`ORIGIN_HEADERS is malformed: expected "Name: value" lines, got "${line.split(':')[0]}: …"`);
+      // The line itself is not repeated: it may hold a secret.
+      throw new ConfigError(`ORIGIN_HEADERS is malformed: expected "Name: value" lines, line ${i + 1} is not one`);
     }
     const name = m[1]!.toLowerCase();
     if (RESERVED_ORIGIN_FIELDS.includes(name)) {

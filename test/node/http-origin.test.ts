@@ -6,7 +6,7 @@
  * an origin that ignores Range or preconditions, weak ETags, an object
  * replaced between HEAD and GET).
  */
-import { PutBucketAclCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { utimesSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes } from '../../infra/local/bytes.ts';
@@ -16,16 +16,8 @@ import { createS3Client } from '../../lib/store/s3.ts';
 import { startFaultProxy, type FaultProxy, type Rule } from '../support/fault-proxy.ts';
 import { FIXTURES, pathOf, type Validators } from '../support/fixtures.ts';
 import { HTTP_CASES, caseRequest, expectCase, firstDifference } from '../support/http-cases.ts';
-import {
-  GUNZIP_KEY,
-  GZIP_KEY,
-  bucketUrl,
-  publicRead,
-  startNginxOrigin,
-  validatorsAt,
-  writeObject,
-  type NginxOrigin,
-} from '../support/http-origin.ts';
+import { GUNZIP_KEY, GZIP_KEY, startNginxOrigin, writeObject, type NginxOrigin } from '../support/http-origin.ts';
+import { bucketUrl, publicBucket, publicRead, validatorsAt } from '../support/origins.ts';
 import { KEY, multirangeTests } from '../support/multirange-cases.ts';
 import { startTs, type Server } from '../support/processes.ts';
 import { s3SettingsFrom, seedS3 } from '../support/s3-seed.ts';
@@ -89,16 +81,14 @@ describe('Node entry over nginx (STORE=http)', () => {
 describe('Node entry over radosgw public-read URLs (STORE=http)', () => {
   let server: Server;
   let validators: Map<string, Validators>;
-  const settings = s3SettingsFrom(process.env);
+  const settings = { ...s3SettingsFrom(process.env), bucket: 'edge-ranges-http-node' };
   const client = createS3Client(settings);
   const base = bucketUrl(settings.endpoint!, settings.bucket);
 
   beforeAll(async () => {
+    await publicBucket(client, settings.bucket);
     validators = await seedS3(client, settings.bucket);
     await publicRead(client, settings.bucket, Object.values(FIXTURES).map((f) => f.key));
-    // A public bucket must be listable for a missing key to be 404: S3 answers
-    // 403 (AccessDenied) otherwise, which the store reports as a refusal (502).
-    await client.send(new PutBucketAclCommand({ Bucket: settings.bucket, ACL: 'public-read' }));
     server = await startEntry(base);
   });
   afterAll(() => server?.stop());

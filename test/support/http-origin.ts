@@ -1,16 +1,13 @@
 /**
- * Real HTTP origins for the HTTP store's suites (Node side): nginx serving
- * the fixtures from disk, with the stored metadata as response fields and
- * two compressing locations; radosgw's public-read objects. Validators are
- * read from the origin directly, independently of the function.
+ * nginx as a real HTTP origin for the HTTP store's suites (Node side, and
+ * the workers project's global setup): the fixtures on disk, with the
+ * stored metadata as response fields, and two compressing locations.
  */
-import { PutObjectAclCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseHttpDate } from '../../lib/conditional.ts';
-import { FIXTURES, pathOf, type Validators } from './fixtures.ts';
+import { FIXTURES } from './fixtures.ts';
 import { startNginx, type Nginx } from './nginx.ts';
 
 /** Where nginx compresses: `gz/` with its gzip filter, `gunzip/` a stored .gz decoded on the way (weak ETag, no length). */
@@ -66,31 +63,4 @@ export function writeObject(root: string, key: string, bytes: Uint8Array): void 
   const file = join(root, key);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, bytes);
-}
-
-/** Each fixture's validators as the origin itself answers a HEAD (the ETag as sent). */
-export async function validatorsAt(base: string): Promise<Map<string, Validators>> {
-  const out = new Map<string, Validators>();
-  for (const [name, f] of Object.entries(FIXTURES)) {
-    const res = await fetch(base + pathOf(f.key), { method: 'HEAD', headers: { 'accept-encoding': 'identity' } });
-    const etag = res.headers.get('etag');
-    const lastModified = parseHttpDate(res.headers.get('last-modified') ?? '');
-    if (res.status !== 200 || etag === null || lastModified === null) {
-      throw new Error(`origin ${base}: HEAD ${f.key} answered ${res.status} without ETag or Last-Modified`);
-    }
-    out.set(name, { etag, lastModified });
-  }
-  return out;
-}
-
-/** Makes the fixtures readable without credentials (radosgw as a public bucket). */
-export async function publicRead(client: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
-  for (const key of keys) {
-    await client.send(new PutObjectAclCommand({ Bucket: bucket, Key: key, ACL: 'public-read' }));
-  }
-}
-
-/** The public base URL of a path-style S3 bucket. */
-export function bucketUrl(endpoint: string, bucket: string): string {
-  return `${endpoint.replace(/\/$/, '')}/${bucket}/`;
 }

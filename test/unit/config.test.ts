@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCache, readKeyPrefix, readListen, readRangeOptions, readS3Settings, readStoreKind } from '../../lib/config.ts';
+import { readCache, readHttpOriginSettings, readKeyPrefix, readListen, readRangeOptions, readS3Settings, readStoreKind } from '../../lib/config.ts';
 
 const S3 = { S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' };
 
@@ -28,11 +28,52 @@ describe('readS3Settings', () => {
   });
 });
 
+describe('readHttpOriginSettings', () => {
+  it('reads the base URL, its query (a SAS token) kept, and header lines', () => {
+    const s = readHttpOriginSettings({
+      ORIGIN_URL: 'https://acct.blob.core.windows.net/c?sv=2024&sig=abc',
+      ORIGIN_HEADERS: 'Authorization: Bearer t0k\nx-ms-version:  2024-11-04 ',
+    });
+    expect(s.url.href).toBe('https://acct.blob.core.windows.net/c?sv=2024&sig=abc');
+    expect(s.headers).toEqual({ authorization: 'Bearer t0k', 'x-ms-version': '2024-11-04' });
+    expect(readHttpOriginSettings({ ORIGIN_URL: 'http://127.0.0.1:8080' }).headers).toEqual({});
+  });
+
+  it.for<[Record<string, string>, string]>([
+    [{}, 'ORIGIN_URL is missing: set it to the base URL of the objects'],
+    [{ ORIGIN_URL: 'bucket.example.com/x' }, 'ORIGIN_URL is malformed: expected an http(s) URL like https://bucket.example.com/prefix/, got "bucket.example.com/x"'],
+    [{ ORIGIN_URL: 's3://b/x?sig=SECRET' }, 'got "s3://b/x?…"'],
+    [{ ORIGIN_URL: 'https://user:pw@x.test/' }, 'ORIGIN_URL is malformed: credentials in the URL are not sent by fetch; use ORIGIN_HEADERS'],
+    [{ ORIGIN_URL: 'https://x.test/#a' }, 'ORIGIN_URL is malformed: a #fragment is never sent'],
+    [{ ORIGIN_URL: 'https://x.test/', ORIGIN_HEADERS: 'Authorization Bearer x' }, 'ORIGIN_HEADERS is malformed: expected "Name: value" lines, line 1 is not one'],
+    [{ ORIGIN_URL: 'https://x.test/', ORIGIN_HEADERS: 'A: 1\nBad Name: x' }, 'line 2 is not one'],
+    [{ ORIGIN_URL: 'https://x.test/', ORIGIN_HEADERS: 'If-Match: "x"' }, 'ORIGIN_HEADERS is malformed: If-Match is set by the store itself'],
+    [{ ORIGIN_URL: 'https://x.test/', ORIGIN_HEADERS: 'accept-encoding: gzip' }, 'ORIGIN_HEADERS is malformed: accept-encoding is set by the store itself'],
+  ])('refuses %j', ([env, message]) => {
+    expect(() => readHttpOriginSettings(env)).toThrow(message);
+  });
+
+  it('never repeats a secret in its message', () => {
+    const thrown = (() => {
+      try {
+        readHttpOriginSettings({ ORIGIN_URL: 'https://x.test/', ORIGIN_HEADERS: 'Authorization Bearer SECRET' });
+      } catch (err) {
+        return String(err);
+      }
+      return '';
+    })();
+    expect(thrown).toContain('ORIGIN_HEADERS');
+    expect(thrown).not.toContain('SECRET');
+  });
+});
+
 describe('other settings', () => {
-  it('STORE is r2 or s3', () => {
+  it('STORE is r2, s3 or http', () => {
     expect(readStoreKind({})).toBe('r2');
     expect(readStoreKind({ STORE: 's3' })).toBe('s3');
-    expect(() => readStoreKind({ STORE: 'gcs' })).toThrow('STORE is malformed: expected "r2" or "s3", got "gcs"');
+    expect(readStoreKind({ STORE: 'http' })).toBe('http');
+    expect(readStoreKind({}, 's3')).toBe('s3');
+    expect(() => readStoreKind({ STORE: 'gcs' })).toThrow('STORE is malformed: expected "r2", "s3" or "http", got "gcs"');
   });
 
   it('KEY_PREFIX defaults to none', () => {

@@ -9,7 +9,13 @@ const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknow
 describe('Workers entry configuration', () => {
   it.for<[string, Record<string, unknown>, string]>([
     ['no R2 binding', {}, 'BUCKET is missing: bind an R2 bucket as BUCKET in wrangler.toml'],
-    ['unknown store', { STORE: 'gcs' }, 'STORE is malformed: expected "r2" or "s3", got "gcs"'],
+    ['unknown store', { STORE: 'gcs' }, 'STORE is malformed: expected "r2", "s3" or "http", got "gcs"'],
+    ['HTTP origin without a URL', { STORE: 'http' },
+      'ORIGIN_URL is missing: set it to the base URL of the objects, like https://bucket.example.com/prefix/'],
+    ['HTTP origin with a malformed URL (the query, a secret, left out)', { STORE: 'http', ORIGIN_URL: 'ftp://x.test/b?sig=secret' },
+      'ORIGIN_URL is malformed: expected an http(s) URL like https://bucket.example.com/prefix/, got "ftp://x.test/b?…"'],
+    ['HTTP origin with a header the store sets itself', { STORE: 'http', ORIGIN_URL: 'https://x.test/', ORIGIN_HEADERS: 'Range: bytes=0-' },
+      'ORIGIN_HEADERS is malformed: Range is set by the store itself'],
     ['S3 without a bucket', { STORE: 's3', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' },
       'S3_BUCKET is missing: set it to the bucket name'],
   ])('%s', async ([, env, message]) => {

@@ -1,3 +1,4 @@
+/// <reference path="../support/provided.d.ts" />
 // The bindings the Workers suites see: wrangler.toml's, plus S3_* passed in
 // from the Node side by vitest.config.ts.
 declare namespace Cloudflare {
