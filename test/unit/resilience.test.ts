@@ -63,6 +63,29 @@ describe('retries', () => {
     expect(store.calls.filter((c) => c.op === 'get')).toHaveLength(2);
   });
 
+  it.for<[number, number, number]>([
+    // Retry-After (ms), the retry budget (ms), GETs made
+    [150, 2000, 2],
+    [5000, 2000, 1],
+  ])("a store's Retry-After of %i ms with a budget of %i ms: %i GETs", async ([after, budgetMs, gets]) => {
+    let failed = false;
+    store.before = (call) => {
+      if (call.op === 'get' && !failed) {
+        failed = true;
+        throw new StoreError('overloaded', 'slow down', { retryAfterMs: after });
+      }
+    };
+    const started = Date.now();
+    const res = await app({ retry: { ...FAST, budgetMs } }).request('/a.bin');
+    expect(store.calls.filter((c) => c.op === 'get')).toHaveLength(gets);
+    if (gets === 2) {
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(after); // never sooner than asked
+    } else {
+      expect(res.status).toBe(503); // not worth waiting past the budget
+    }
+  });
+
   it('stops retrying when the time budget is spent', async () => {
     failFirst(99, 'head', 'unavailable');
     const res = await app({ retry: { ...FAST, attempts: 100, baseMs: 20, maxMs: 20, budgetMs: 100 } }).request('/a.bin');
