@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { checkBucket, createS3Client } from '../../lib/store/s3.ts';
 import { SERVER_ENTRIES } from '../support/entries.ts';
-import { run } from '../support/processes.ts';
+import { freePort, run } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
 const S3 = {
@@ -21,6 +21,8 @@ const S3 = {
   PORT: '0',
 };
 
+const HTTP = { STORE: 'http', ORIGIN_URL: 'http://127.0.0.1:9/', ORIGIN_HEADERS: undefined, HOST: '127.0.0.1', PORT: '0' };
+
 describe.concurrent.each(SERVER_ENTRIES)('$name settings', (entry) => {
   it.for<[string, Record<string, string | undefined>, string]>([
     ['no bucket', { ...S3, S3_BUCKET: undefined }, 'edge-ranges: S3_BUCKET is missing: set it to the bucket name'],
@@ -30,12 +32,29 @@ describe.concurrent.each(SERVER_ENTRIES)('$name settings', (entry) => {
     ['bad path style', { ...S3, S3_FORCE_PATH_STYLE: 'maybe' },
       'edge-ranges: S3_FORCE_PATH_STYLE is malformed: expected true or false, got "maybe"'],
     ['bad port', { ...S3, PORT: 'http' }, 'edge-ranges: PORT is malformed: expected 0-65535, got "http"'],
+    ['R2 on a server', { ...S3, STORE: 'r2' }, 'edge-ranges: STORE is malformed: "r2" is a Workers binding; here use "s3" or "http"'],
+    ['HTTP origin without a URL', { ...HTTP, ORIGIN_URL: undefined },
+      'edge-ranges: ORIGIN_URL is missing: set it to the base URL of the objects, like https://bucket.example.com/prefix/'],
+    ['HTTP origin with a bad URL (its query, a secret, left out)', { ...HTTP, ORIGIN_URL: 'bucket.example.com/objects?sig=SECRET' },
+      'edge-ranges: ORIGIN_URL is malformed: expected an http(s) URL like https://bucket.example.com/prefix/, got "bucket.example.com/objects?…"'],
   ])('%s', async ([, env, line]) => {
     const { command, args } = entry.command();
     const { code, stdout, stderr } = await run(command, args, { env });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe(`${line}\n`);
+  });
+
+  it('an HTTP origin nobody answers at: one line, naming the origin and never its signature', async () => {
+    const port = await freePort(); // free: nobody listens there
+    const env = { ...HTTP, ORIGIN_URL: `http://127.0.0.1:${port}/objects/?sig=SECRET` };
+    const { command, args } = entry.command();
+    const { code, stdout, stderr } = await run(command, args, { env });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    // The runtime's own words follow (Node: `fetch failed: connect ECONNREFUSED …`).
+    expect(stderr).toMatch(new RegExp(`^edge-ranges: cannot reach ORIGIN_URL http://127\\.0\\.0\\.1:${port}: .+\n$`));
+    expect(stderr).not.toContain('SECRET');
   });
 });
 

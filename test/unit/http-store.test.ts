@@ -31,6 +31,16 @@ const ranged = (status: number, fields: Record<string, string>, body = 'x'.repea
   new Response(body, { status, headers: fields });
 const OK_206 = { etag: '"v1"', 'content-range': 'bytes 10-19/100', 'content-length': '10', 'last-modified': LM };
 
+/** The StoreError a call rejects with (failing the test when it resolves). */
+async function rejection(p: Promise<unknown>): Promise<StoreError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StoreError);
+  return err as StoreError;
+}
+
 async function outcome(p: Promise<ReadableStream<Uint8Array>>): Promise<StoreErrorKind | 'bytes'> {
   try {
     await (await p).cancel();
@@ -99,14 +109,14 @@ describe('a guarded ranged GET', () => {
 
   it("a redirect's log line names the host, never the signed location", async () => {
     const { store } = over(() => ranged(302, { location: 'https://elsewhere.test/k?sig=SECRET' }, ''));
-    const err = await store.get('k', STRONG, { offset: 0, length: 1 }).catch((e: unknown) => e as StoreError);
+    const err = await rejection(store.get('k', STRONG, { offset: 0, length: 1 }));
     expect(err.message).toContain('elsewhere.test');
     expect(err.message).not.toContain('SECRET');
   });
 
   it("429 and 503 carry the origin's Retry-After for the retry wrapper", async () => {
     const { store } = over(() => ranged(503, { 'retry-after': '2' }));
-    const err = await store.get('k', STRONG, { offset: 0, length: 1 }).catch((e: unknown) => e as StoreError);
+    const err = await rejection(store.get('k', STRONG, { offset: 0, length: 1 }));
     expect(err.kind).toBe('overloaded');
     expect(err.retryAfterMs).toBe(2000);
   });

@@ -1,14 +1,16 @@
 /**
  * The store adapters' own behaviour inside workerd: the S3 client's error
  * paths (its browser build has no DOMParser here, so errors must be told
- * apart by status) and R2's onlyIf guard.
+ * apart by status), R2's onlyIf guard, and the HTTP store's If-Match.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { httpStore } from '../../lib/store/http.ts';
 import { r2Store } from '../../lib/store/r2.ts';
 import { createS3Client, s3Store } from '../../lib/store/s3.ts';
 import { StoreError, type ObjectStore, type Version } from '../../lib/store/types.ts';
+import { bucketUrl, publicBucket } from '../support/origins.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
 const KEY = 'stores/ten.txt';
@@ -71,6 +73,14 @@ storeContract('s3Store over radosgw', async () => {
   const client = createS3Client(settings);
   await client.send(new PutObjectCommand({ Bucket: settings.bucket, Key: KEY, Body: TEXT }));
   return s3Store(client, settings.bucket);
+});
+
+storeContract('httpStore over radosgw public-read URLs', async () => {
+  const settings = { ...s3SettingsFrom(env), bucket: 'edge-ranges-http-workers' };
+  const client = createS3Client(settings);
+  await publicBucket(client, settings.bucket);
+  await client.send(new PutObjectCommand({ Bucket: settings.bucket, Key: KEY, Body: TEXT, ACL: 'public-read' }));
+  return httpStore({ url: new URL(bucketUrl(settings.endpoint!, settings.bucket)) });
 });
 
 describe('s3Store failures inside workerd', () => {
