@@ -1,5 +1,6 @@
 /** Content-Range field values (RFC 9110 §14.4), and the Range a client or a cache sends (§14.2). */
 import type { ByteRange } from './byte-range.ts';
+import type { RangeSpec } from './parse.ts';
 
 /** `bytes first-last/complete-length` for a satisfied range. */
 export function contentRange(range: ByteRange, length: number): string {
@@ -9,6 +10,12 @@ export function contentRange(range: ByteRange, length: number): string {
 /** `bytes=first-last,...` (§14.1.2): the ranges in the order the parts are to come. */
 export function rangeField(ranges: readonly ByteRange[]): string {
   return `bytes=${ranges.map((r) => `${r.start}-${r.end}`).join(',')}`;
+}
+
+/** `bytes=a-b`, `bytes=a-` or `bytes=-n` (§14.1.1): one spec as the client wrote it, for a store to resolve. */
+export function specField(spec: RangeSpec): string {
+  if ('suffix' in spec) return `bytes=-${spec.suffix}`;
+  return `bytes=${spec.first}-${spec.last === Infinity ? '' : spec.last}`;
 }
 
 /** `bytes *\/complete-length`, sent with 416 (§15.5.17). */

@@ -20,15 +20,15 @@
  * with fresh metadata) or a failing origin (`unavailable`), never bytes.
  */
 import { parseETag, parseHttpDate } from '../conditional.ts';
-import { parseContentRange } from '../range/content-range.ts';
-import type { ByteRange } from '../range/plan.ts';
+import { byteLength, type ByteRange } from '../range/byte-range.ts';
+import { parseContentRange, rangeField, specField } from '../range/content-range.ts';
+import type { RangeSpec } from '../range/parse.ts';
 import {
   StoreError,
   type HttpMetadata,
   type ObjectMeta,
   type ObjectStore,
   type Read,
-  type RangeRequest,
   type Span,
   type Version,
 } from './types.ts';
@@ -66,7 +66,7 @@ export const RESERVED_ORIGIN_FIELDS: readonly string[] = [
 
 export function httpStore(settings: HttpOriginSettings): ObjectStore {
   const base = baseOf(settings.url);
-  const doFetch = settings.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const doFetch = fetchOf(settings);
   const fixed = settings.headers ?? {};
 
   /** One request to the origin; network failures become StoreErrors. */
@@ -89,8 +89,7 @@ export function httpStore(settings: HttpOriginSettings): ObjectStore {
         ...(signal && { signal }),
       });
     } catch (cause) {
-      const aborted = cause instanceof Error && (cause.name === 'AbortError' || cause.name === 'TimeoutError');
-      throw new StoreError(aborted ? 'timeout' : 'unavailable', `HTTP origin: ${method} ${key}: ${errorText(cause)}`, {
+      throw new StoreError(isAbort(cause) ? 'timeout' : 'unavailable', `HTTP origin: ${method} ${key}: ${errorText(cause)}`, {
         cause,
       });
     }
@@ -111,7 +110,7 @@ export function httpStore(settings: HttpOriginSettings): ObjectStore {
       // A zero-length span cannot be asked as a range; the whole (empty) object is the same bytes.
       const asked: ByteRange | undefined =
         span && span.length > 0 ? { start: span.offset, end: span.offset + span.length - 1 } : undefined;
-      const res = await send('GET', key, { ...guardOf(version), ...(asked && { range: rangeValue(asked) }) }, signal);
+      const res = await send('GET', key, { ...guardOf(version), ...(asked && { range: rangeField([asked]) }) }, signal);
       try {
         checkGuarded(res, version, asked, key);
       } catch (err) {
@@ -121,9 +120,9 @@ export function httpStore(settings: HttpOriginSettings): ObjectStore {
       return bodyOf(res, key);
     },
 
-    async read(key, range: RangeRequest | undefined, signal?: AbortSignal): Promise<Read | null | 'unsatisfiable'> {
+    async read(key, range: RangeSpec | undefined, signal?: AbortSignal): Promise<Read | null | 'unsatisfiable'> {
       if (!base.canName(key)) return null;
-      const value = range === undefined ? undefined : specValue(range);
+      const value = range === undefined ? undefined : specField(range);
       const res = await send('GET', key, value ? { range: value } : {}, signal);
       try {
         if (res.status === 404 || res.status === 410) return discarded(res, null);
@@ -220,7 +219,7 @@ function checkGuarded(res: Response, version: Version, asked: ByteRange | undefi
 /** A Content-Length, when sent, must be the range's length (a truncating proxy rewrites it). */
 function expectLength(headers: Headers, range: ByteRange, key: string): void {
   const length = contentLength(headers);
-  const want = range.end - range.start + 1;
+  const want = byteLength(range);
   if (length !== undefined && length !== want) {
     throw new StoreError('unavailable', `HTTP origin: GET ${key}: Content-Length ${length} for ${want} bytes`);
   }
@@ -305,17 +304,6 @@ function dateOf(headers: Headers, name: string): Date | undefined {
   return (value !== null && parseHttpDate(value)) || undefined;
 }
 
-/** `bytes=a-b` for one range the store asks. */
-function rangeValue(range: ByteRange): string {
-  return `bytes=${range.start}-${range.end}`;
-}
-
-/** A client's spec as written (§14.1.1): `a-b`, `a-`, `-n`. */
-function specValue(spec: RangeRequest): string {
-  if ('suffix' in spec) return `bytes=-${spec.suffix}`;
-  return `bytes=${spec.first}-${spec.last === Infinity ? '' : spec.last}`;
-}
-
 /**
  * A status the store cannot serve from, as a StoreError: 412 `changed`;
  * 429 and 503 `overloaded` (with the origin's Retry-After, §10.2.3);
@@ -372,6 +360,16 @@ async function discarded<T>(res: Response, value: T): Promise<T> {
   return value;
 }
 
+/** The settings' fetch, or the runtime's (looked up per call, so a runtime's own stays in charge). */
+function fetchOf(settings: HttpOriginSettings): typeof fetch {
+  return settings.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+}
+
+/** A fetch abandoned through its signal (our timeout, or the caller's). */
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
@@ -384,9 +382,8 @@ function errorText(err: unknown): string {
  * it cannot be reached within `timeoutMs`.
  */
 export async function checkOrigin(settings: HttpOriginSettings, timeoutMs = 5000): Promise<string | null> {
-  const doFetch = settings.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   try {
-    const res = await doFetch(settings.url, {
+    const res = await fetchOf(settings)(settings.url, {
       method: 'HEAD',
       headers: { ...settings.headers },
       redirect: 'manual',
@@ -395,7 +392,6 @@ export async function checkOrigin(settings: HttpOriginSettings, timeoutMs = 5000
     await discard(res);
     return null;
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return timedOut ? `no answer within ${timeoutMs} ms` : errorText(err);
+    return isAbort(err) ? `no answer within ${timeoutMs} ms` : errorText(err);
   }
 }

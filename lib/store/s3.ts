@@ -16,7 +16,7 @@ import {
   type GetObjectCommandOutput,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import { parseContentRange } from '../range/content-range.ts';
+import { parseContentRange, specField } from '../range/content-range.ts';
 import { resolveRanges } from '../range/plan.ts';
 import { sendableMetadata } from './metadata.ts';
 import { StoreError, type ObjectMeta, type ObjectStore, type ReadAnswer, type ReadAsk, type ReadConditions, type Span, type Version } from './types.ts';
@@ -161,12 +161,7 @@ export function s3Store(client: S3Client, bucket: string, options: S3StoreOption
     async read(key, { range, conditions }: ReadAsk, signal?: AbortSignal): Promise<ReadAnswer> {
       // The whole object is asked as `bytes=0-` too: the answer's Content-Range
       // then states the object's length apart from the body's own length.
-      const header =
-        range === undefined
-          ? 'bytes=0-'
-          : 'suffix' in range
-            ? `bytes=-${range.suffix}`
-            : `bytes=${range.first}-${range.last === Infinity ? '' : range.last}`;
+      const header = range === undefined ? 'bytes=0-' : specField(range);
       let out;
       try {
         out = await getObject(

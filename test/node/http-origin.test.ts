@@ -122,7 +122,7 @@ describe('the HTTP store through the fault proxy, over nginx', () => {
   const app = () =>
     createApp({
       store: httpStore({ url: new URL(`${proxy.url}/`) }),
-      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 500, budgetMs: 5000 },
+      retry: { attempts: 3, baseMs: 1, maxMs: 5, timeoutMs: 500, budgetMs: 5000 },
       log: false,
     });
   const ask = (headers: Record<string, string> = {}) => app().request(pathOf(key), { headers });
