@@ -13,6 +13,7 @@ import {
   type Span,
   type Version,
 } from '../../lib/store/types.ts';
+import { chunkedBody } from './streams.ts';
 
 export interface StoredObject {
   bytes: Uint8Array;
@@ -57,27 +58,7 @@ export class MemoryStore implements ObjectStore {
   protected body(o: StoredObject, start: number, stop: number): ReadableStream<Uint8Array> {
     const bytes = o.bytes.slice(start, stop - this.truncate);
     this.maxOpen = Math.max(this.maxOpen, ++this.open);
-    let pos = 0;
-    let closed = false;
-    const close = () => {
-      if (!closed) this.open--;
-      closed = true;
-    };
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: (controller) => {
-          if (pos >= bytes.length) {
-            close();
-            controller.close();
-            return;
-          }
-          controller.enqueue(bytes.slice(pos, pos + this.chunkSize));
-          pos += this.chunkSize;
-        },
-        cancel: close,
-      },
-      { highWaterMark: 0 },
-    );
+    return chunkedBody(bytes, this.chunkSize, () => this.open--);
   }
 
   protected record(call: Call): void {

@@ -5,6 +5,7 @@
  * (strong comparison) and If-Unmodified-Since (§13.1.1, §13.1.4), 404 and
  * 416. It counts guarded and plain GETs and the bodies still open.
  */
+import { chunkedBody } from './streams.ts';
 
 export interface ModelObject {
   bytes: Uint8Array;
@@ -76,26 +77,6 @@ export class ModelOrigin {
 
   private body(bytes: Uint8Array): ReadableStream<Uint8Array> {
     this.open++;
-    let pos = 0;
-    let closed = false;
-    const close = () => {
-      if (!closed) this.open--;
-      closed = true;
-    };
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: (controller) => {
-          if (pos >= bytes.length) {
-            close();
-            controller.close();
-            return;
-          }
-          controller.enqueue(bytes.slice(pos, pos + this.chunkSize));
-          pos += this.chunkSize;
-        },
-        cancel: close,
-      },
-      { highWaterMark: 0 },
-    );
+    return chunkedBody(bytes, this.chunkSize, () => this.open--);
   }
 }

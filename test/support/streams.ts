@@ -34,3 +34,32 @@ export function firstPartOf(body: Uint8Array, max: number): Uint8Array {
   const from = new TextDecoder('latin1').decode(body).indexOf('\r\n\r\n') + 4;
   return body.subarray(from, from + max);
 }
+
+/**
+ * A body of `bytes` in chunks of `chunkSize`, one per pull; `onClose` runs
+ * once, when it has been read to the end or cancelled (for counting the
+ * bodies a test store or origin still has open).
+ */
+export function chunkedBody(bytes: Uint8Array, chunkSize: number, onClose: () => void): ReadableStream<Uint8Array> {
+  let pos = 0;
+  let closed = false;
+  const close = () => {
+    if (!closed) onClose();
+    closed = true;
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      pull: (controller) => {
+        if (pos >= bytes.length) {
+          close();
+          controller.close();
+          return;
+        }
+        controller.enqueue(bytes.slice(pos, pos + chunkSize));
+        pos += chunkSize;
+      },
+      cancel: close,
+    },
+    { highWaterMark: 0 },
+  );
+}
