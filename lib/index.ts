@@ -1,7 +1,7 @@
 /**
  * edge-ranges: byte-range delivery from object storage as a Hono app or middleware.
- * Stores are separate entry points (`edge-ranges/r2`, `edge-ranges/s3`), so an app
- * over R2 never loads the AWS SDK.
+ * Stores are separate entry points (`edge-ranges/r2`, `edge-ranges/s3`,
+ * `edge-ranges/http`), so an app over R2 never loads the AWS SDK.
  */
 export { createApp, edgeRanges, corsFor, type AppOptions, type EdgeRangesOptions } from './app.ts';
 // The edge cache (README, "Caching ranges"): pass one as `cache` to createApp or edgeRanges.
