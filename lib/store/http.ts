@@ -22,13 +22,15 @@
 import { parseETag, parseHttpDate } from '../conditional.ts';
 import { byteLength, type ByteRange } from '../range/byte-range.ts';
 import { parseContentRange, rangeField, specField } from '../range/content-range.ts';
-import type { RangeSpec } from '../range/parse.ts';
+import { resolveRanges } from '../range/plan.ts';
 import {
   StoreError,
   type HttpMetadata,
   type ObjectMeta,
   type ObjectStore,
-  type Read,
+  type ReadAnswer,
+  type ReadAsk,
+  type ReadConditions,
   type Span,
   type Version,
 } from './types.ts';
@@ -120,28 +122,43 @@ export function httpStore(settings: HttpOriginSettings): ObjectStore {
       return bodyOf(res, key);
     },
 
-    async read(key, range: RangeSpec | undefined, signal?: AbortSignal): Promise<Read | null | 'unsatisfiable'> {
-      if (!base.canName(key)) return null;
-      const value = range === undefined ? undefined : specField(range);
-      const res = await send('GET', key, value ? { range: value } : {}, signal);
+    readConditions: HTTP_CONDITIONS,
+
+    async read(key, { range, conditions }: ReadAsk, signal?: AbortSignal): Promise<ReadAnswer> {
+      if (!base.canName(key)) return { kind: 'missing' };
+      const fields: Record<string, string> = {};
+      if (range !== undefined) fields.range = specField(range);
+      if (conditions?.ifMatch !== undefined) fields['if-match'] = conditions.ifMatch;
+      if (conditions?.ifUnmodifiedSince !== undefined) fields['if-unmodified-since'] = conditions.ifUnmodifiedSince.toUTCString();
+      const res = await send('GET', key, fields, signal);
       try {
-        if (res.status === 404 || res.status === 410) return discarded(res, null);
-        // Refused (or a range the origin cannot take as written): the long way decides.
-        if (res.status === 416) return discarded(res, 'unsatisfiable');
-        if (res.status === 200) {
-          const meta = metaOf(res.headers, sizeOf(res.headers, 'GET', key), key);
-          // An origin that ignores Range sends the whole object: correct bytes, but
-          // not the asked range; the handler sees `range: undefined` and goes the long way.
-          return { meta, body: bodyOf(res, key), range: undefined };
+        if (res.status === 404 || res.status === 410) return await discarded(res, { kind: 'missing' });
+        if (res.status === 416) return await discarded(res, { kind: 'unsatisfiable' });
+        // A 412 is not sure to carry the representation's fields (nginx sends none).
+        if (res.status === 412) return await discarded(res, { kind: 'refused', meta: undefined });
+        if (res.status !== 200 && res.status !== 206) throw failure(res, 'GET', key);
+        let meta: ObjectMeta;
+        let sent: ByteRange | undefined;
+        if (res.status === 206) {
+          const answer = parseContentRange(res.headers.get('content-range'));
+          if (answer?.kind !== 'range' || answer.length === undefined) {
+            throw new StoreError('unavailable', `HTTP origin: GET ${key}: 206 without a usable Content-Range`);
+          }
+          expectLength(res.headers, answer.range, key);
+          meta = metaOf(res.headers, answer.length, key);
+          sent = answer.range;
+        } else {
+          meta = metaOf(res.headers, sizeOf(res.headers, 'GET', key), key);
         }
-        if (res.status !== 206) throw failure(res, 'GET', key);
-        const answer = parseContentRange(res.headers.get('content-range'));
-        if (answer?.kind !== 'range' || answer.length === undefined) {
-          throw new StoreError('unavailable', `HTTP origin: GET ${key}: 206 without a usable Content-Range`);
+        // Exactly the asked bytes, or nothing: a 200 to a range (the origin
+        // ignores Range) is the whole object, right only when that was asked.
+        const whole = { start: 0, end: meta.size - 1 };
+        const asked = range === undefined ? whole : (resolveRanges([range], meta.size)[0] ?? whole);
+        const got = sent ?? whole;
+        if (asked.start !== got.start || asked.end !== got.end) {
+          throw new StoreError('unavailable', `HTTP origin: GET ${key}: asked ${fields.range ?? 'all'}, answered ${res.status} ${res.headers.get('content-range') ?? 'the whole object'}`);
         }
-        expectLength(res.headers, answer.range, key);
-        const meta = metaOf(res.headers, answer.length, key);
-        return { meta, body: bodyOf(res, key), range: answer.range };
+        return { kind: 'bytes', meta, body: bodyOf(res, key) };
       } catch (err) {
         await discard(res);
         throw err;
@@ -149,6 +166,15 @@ export function httpStore(settings: HttpOriginSettings): ObjectStore {
     },
   };
 }
+
+/**
+ * The conditions the one-call read passes on: §13.2.2's step-1 fields, whose
+ * failure is a 412 whatever else was asked (an origin's 412 or 304 is not
+ * sure to carry the metadata the handler would need to decide otherwise).
+ * The handler evaluates every precondition again on the answer's metadata,
+ * so an origin that ignores them costs bytes, never a wrong answer.
+ */
+const HTTP_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set(['ifMatch', 'ifUnmodifiedSince']);
 
 /** The base URL split so that keys go between its path and its query. */
 function baseOf(url: URL): { urlOf(key: string): string; canName(key: string): boolean } {
