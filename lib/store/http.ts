@@ -18,6 +18,11 @@
  * complete length, another validator, a Content-Length that disagrees, a
  * Content-Encoding — is a changed object (`changed`: the handler starts over
  * with fresh metadata) or a failing origin (`unavailable`), never bytes.
+ *
+ * The one-call `read` (a plain GET or one range: one origin request) is
+ * unguarded but for the client's If-Match / If-Unmodified-Since; its answer
+ * must be exactly the asked range, and its metadata is the version the
+ * handler then announces and decides on.
  */
 import { parseETag, parseHttpDate } from '../conditional.ts';
 import { byteLength, type ByteRange } from '../range/byte-range.ts';

@@ -1,8 +1,8 @@
 /**
  * Store calls per request kind: the README's table ("Store calls per
  * request") is the expectation, this file only says how to make each
- * kind of request. Run inside workerd over R2 and S3, and on Node over
- * radosgw. Runtime-neutral: the README's text is passed in.
+ * kind of request. Run inside workerd over R2, S3 and an HTTP origin
+ * (nginx), and on Node over radosgw and nginx. Runtime-neutral: the README's text is passed in.
  */
 import { expect, it } from 'vitest';
 import { createApp } from '../../lib/app.ts';
@@ -11,7 +11,7 @@ import { counting } from './counting-store.ts';
 import { FIXTURES, pathOf, type Validators } from './fixtures.ts';
 
 /** The README column to hold a store to. */
-export type StoreColumn = 'R2' | 'S3';
+export type StoreColumn = 'R2' | 'S3' | 'HTTP';
 
 interface Kind {
   readonly method?: 'HEAD';
