@@ -1,5 +1,5 @@
 /**
- * Deno entry (`Deno.serve`): the app over S3, listening on HOST:PORT
+ * Deno entry (`Deno.serve`): the app over S3 or an HTTP origin, listening on HOST:PORT
  * (default 127.0.0.1:8080). Settings and the start-up check:
  * lib/standalone.ts, the same as the Node entry's.
  * Run: `npm run start:deno` (deno run --allow-net --allow-env --allow-read).

@@ -1,5 +1,5 @@
 /**
- * Node entry: the app over S3, listening on HOST:PORT (default
+ * Node entry: the app over S3 or an HTTP origin, listening on HOST:PORT (default
  * 127.0.0.1:8080). Settings and the start-up check: lib/standalone.ts.
  */
 import { writeSync } from 'node:fs';

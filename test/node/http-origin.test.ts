@@ -18,7 +18,8 @@ import { FIXTURES, pathOf, type Validators } from '../support/fixtures.ts';
 import { HTTP_CASES, caseRequest, expectCase, firstDifference } from '../support/http-cases.ts';
 import { GUNZIP_KEY, GZIP_KEY, startNginxOrigin, writeObject, type NginxOrigin } from '../support/http-origin.ts';
 import { bucketUrl, publicBucket, publicRead, validatorsAt } from '../support/origins.ts';
-import { KEY, multirangeTests } from '../support/multirange-cases.ts';
+import { KEY, inProcess, multirangeTests } from '../support/multirange-cases.ts';
+import { SERVER_ENTRIES } from '../support/entries.ts';
 import { startTs, type Server } from '../support/processes.ts';
 import { s3SettingsFrom, seedS3 } from '../support/s3-seed.ts';
 import { readAcross } from '../support/streams.ts';
@@ -33,7 +34,7 @@ async function startEntry(originUrl: string): Promise<Server> {
   );
 }
 
-describe('Node entry over nginx (STORE=http)', () => {
+describe.each(SERVER_ENTRIES)('$name entry over nginx (STORE=http)', (entry) => {
   let origin: NginxOrigin;
   let server: Server;
   let validators: Map<string, Validators>;
@@ -41,7 +42,7 @@ describe('Node entry over nginx (STORE=http)', () => {
   beforeAll(async () => {
     origin = await startNginxOrigin();
     validators = await validatorsAt(origin.nginx.url);
-    server = await startEntry(`${origin.nginx.url}/`);
+    server = await entry.start({ STORE: 'http', ORIGIN_URL: `${origin.nginx.url}/` });
   });
   afterAll(async () => {
     await server?.stop();
@@ -99,9 +100,10 @@ describe('Node entry over radosgw public-read URLs (STORE=http)', () => {
   });
 
   describe('multi-range, byte for byte', () => {
-    multirangeTests(httpStore({ url: new URL(base) }), async (bytes) => {
+    const put = async (bytes: Uint8Array) => {
       await client.send(new PutObjectCommand({ Bucket: settings.bucket, Key: KEY, Body: bytes, ACL: 'public-read' }));
-    });
+    };
+    multirangeTests(() => inProcess(httpStore({ url: new URL(base) }), put));
   });
 });
 
