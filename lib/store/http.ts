@@ -96,9 +96,8 @@ export function httpStore(settings: HttpOriginSettings): ObjectStore {
         ...(signal && { signal }),
       });
     } catch (cause) {
-      throw new StoreError(isAbort(cause) ? 'timeout' : 'unavailable', `HTTP origin: ${method} ${key}: ${errorText(cause)}`, {
-        cause,
-      });
+      const text = withoutQuery(errorText(cause), settings.url);
+      throw new StoreError(isAbort(cause) ? 'timeout' : 'unavailable', `HTTP origin: ${method} ${key}: ${text}`, { cause });
     }
   }
 
@@ -401,6 +400,15 @@ function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
 }
 
+/**
+ * `text` with the base URL's query (a SAS token, a signature) cut out: some
+ * runtimes' fetch errors quote the whole URL (Deno: "error sending request
+ * for url (…)"), and these texts go to the log.
+ */
+function withoutQuery(text: string, url: URL): string {
+  return url.search === '' ? text : text.split(url.search).join('?…');
+}
+
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
@@ -423,6 +431,6 @@ export async function checkOrigin(settings: HttpOriginSettings, timeoutMs = 5000
     await discard(res);
     return null;
   } catch (err) {
-    return isAbort(err) ? `no answer within ${timeoutMs} ms` : errorText(err);
+    return isAbort(err) ? `no answer within ${timeoutMs} ms` : withoutQuery(errorText(err), settings.url);
   }
 }

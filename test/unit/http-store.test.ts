@@ -121,6 +121,16 @@ describe('a guarded ranged GET', () => {
     expect(err.retryAfterMs).toBe(2000);
   });
 
+  it("a fetch error that quotes the URL loses the query (the origin's signature) on its way to the log", async () => {
+    const store = httpStore({
+      url: new URL('https://o.test/b/?sig=SECRET'),
+      fetch: (input) => Promise.reject(new TypeError(`error sending request for url (${String(input)})`)),
+    });
+    const err = await rejection(store.get('k', STRONG));
+    expect(err.message).toContain('https://o.test/b/k?…');
+    expect(err.message).not.toContain('SECRET');
+  });
+
   it('a network failure is unavailable; an aborted call is a timeout', async () => {
     const refused = httpStore({ url: new URL('https://o.test/'), fetch: () => Promise.reject(new TypeError('fetch failed')) });
     expect(await outcome(refused.get('k', STRONG))).toBe('unavailable');
