@@ -51,7 +51,7 @@ const isolateStore: ObjectStore = {
   async head(key) {
     return key === BIG.key ? META : null;
   },
-  async get(key, etag, span) {
+  async get(key, { etag }, span) {
     if (key !== BIG.key) throw new StoreError('not-found', `no ${key}`);
     if (etag !== META.etag) throw new StoreError('changed', `${key} is ${META.etag}`);
     return body(span?.offset ?? 0, span?.length ?? BIG.size);

@@ -4,17 +4,20 @@
  * - `head` answers from the metadata cache for METADATA_TTL seconds.
  * - `get` serves a span from the fixed, aligned slices it touches: hits
  *   from the slice cache, each run of consecutive missing slices from ONE
- *   store GET (If-Match: the ETag announced), whose bytes go to the client
- *   and are stored slice by slice as they pass. The slice key names the
- *   object key, ETag, size, slice size and index, so versions never mix; a
- *   cached slice of the wrong length is a miss, never served.
+ *   store GET guarded by the version announced (the store's own guard: R2
+ *   and S3 If-Match; the HTTP store If-Match for a strong ETag, else
+ *   If-Unmodified-Since, never If-Match with a weak one), whose bytes go to
+ *   the client and are stored slice by slice as they pass. The slice key
+ *   names the object key, ETag (and for a weak one Last-Modified), size,
+ *   slice size and index, so versions never mix; a cached slice of the
+ *   wrong length is a miss, never served.
  * - `read` (the one-call fast path) serves from slices when the metadata is
  *   cached; otherwise one store GET, widened to whole slices, answers
  *   metadata and bytes and fills both caches.
  *
  * Memory: at most one slice per open store GET (the slice being filled) and
  * one cached slice being sent. A store GET that meets a replaced version
- * fails If-Match (`changed`): the cached metadata is dropped, so the
+ * fails its guard (`changed`): the cached metadata is dropped, so the
  * handler's one retry sees the new version.
  *
  * Built per request (it counts into that request's stats); the caches it is
@@ -33,10 +36,11 @@ import {
   type ReadAsk,
   type ReadConditions,
   type Span,
+  type Version,
 } from '../store/types.ts';
 import { cachedHead, type MetadataCache } from './metadata.ts';
 import { SliceFiller, SliceGrid } from './slices.ts';
-import { newCacheStats, type CachedSlice, type CacheStats, type SliceCache, type SliceId } from './types.ts';
+import { newCacheStats, sameVersion, sliceVersion, type CachedSlice, type CacheStats, type SliceCache, type SliceId } from './types.ts';
 
 /** The long-lived part of the cache: one per process or isolate. */
 export interface ObjectCache {
@@ -77,9 +81,9 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
       const quiet = work.catch(() => {});
       context.waitUntil?.(quiet);
     },
-    async upstream(key, etag, span) {
+    async upstream(key, version, span) {
       try {
-        return await store.get(key, etag, span);
+        return await store.get(key, version, span);
       } catch (err) {
         // The version we hold is gone: forget it, so the handler's retry asks the store.
         if (err instanceof StoreError && (err.kind === 'changed' || err.kind === 'not-found')) forget(key);
@@ -124,14 +128,14 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
   return {
     head,
 
-    async get(key, etag, span?: Span) {
+    async get(key, version, span?: Span) {
       const meta = seen.get(key);
       const offset = span?.offset ?? 0;
-      const length = span?.length ?? meta?.size ?? 0;
-      if (meta?.etag !== etag || offset + length > meta.size) {
+      const length = span?.length ?? version.size;
+      if (meta === undefined || !sameVersion(meta, version) || offset + length > meta.size) {
         // Not a version this request has seen (the handler always looks first): pass through.
         stats.bytesRead += length;
-        return env.upstream(key, etag, span);
+        return env.upstream(key, version, span);
       }
       return fromSlices(key, meta, length === 0 ? undefined : { start: offset, end: offset + length - 1 });
     },
@@ -188,8 +192,8 @@ interface SliceEnv {
   readonly counts: CacheStats;
   /** Runs `work` to its end even after the response has ended; its failure is ignored. */
   background(work: Promise<unknown>): void;
-  /** A guarded store GET. */
-  upstream(key: string, etag: string, span: Span | undefined): Promise<ReadableStream<Uint8Array>>;
+  /** A store GET guarded by `version` (the store's guard rules decide how). */
+  upstream(key: string, version: Version, span: Span | undefined): Promise<ReadableStream<Uint8Array>>;
 }
 
 /** The range a spec selects (undefined: the whole object, or an empty one), as RFC 9110 §14.1.1 resolves it. */
@@ -299,7 +303,7 @@ class Run {
     this.reader = body.getReader();
     const { slices, sliceSize } = env.cache;
     this.filler = new SliceFiller(new SliceGrid(meta.size, sliceSize), from, (index, bytes) =>
-      env.background(slices.put({ key, etag: meta.etag, size: meta.size, sliceSize, index }, bytes)),
+      env.background(slices.put({ key, ...sliceVersion(meta), sliceSize, index }, bytes)),
     );
   }
 
@@ -478,11 +482,11 @@ class SlicedBody {
     this.env.counts.getsAhead--;
     const offset = this.grid.start(piece.from);
     const length = this.grid.start(piece.to) + this.grid.length(piece.to) - offset;
-    return this.env.upstream(this.key, this.meta.etag, { offset, length });
+    return this.env.upstream(this.key, this.meta, { offset, length });
   }
 
   private id(index: number): SliceId {
-    return { key: this.key, etag: this.meta.etag, size: this.meta.size, sliceSize: this.grid.sliceSize, index };
+    return { key: this.key, ...sliceVersion(this.meta), sliceSize: this.grid.sliceSize, index };
   }
 
   /** Closes whatever is open: the run being read (its partial slice dropped) and GETs opened ahead. */

@@ -3,15 +3,24 @@
  * memory.ts and workers.ts) and what one request counts of it. The
  * decorator that serves ranges from slices is store.ts.
  */
+import { parseETag } from '../conditional.ts';
+import type { Version } from '../store/types.ts';
 
 /** One slice of one version of an object: the cache key names all of it, so versions never mix. */
 export interface SliceId {
   /** The store key (KEY_PREFIX included). */
   readonly key: string;
-  /** The version's strong ETag, quoted. */
+  /** The version's ETag as the store announced it, quoted: strong, or weak (`W/"…"`, an HTTP origin's). */
   readonly etag: string;
   /** The object's length in bytes (a second guard beside the ETag). */
   readonly size: number;
+  /**
+   * With a weak ETag only: the version's Last-Modified, in seconds since the
+   * epoch. A weak tag does not vouch for the bytes (RFC 9110 §8.8.1), and the
+   * HTTP store guards such a version by this date (If-Unmodified-Since), so
+   * the slice key names what the guard names. Absent for a strong ETag.
+   */
+  readonly lastModified?: number | undefined;
   /** Bytes per slice; slice `index` covers [index × sliceSize, min((index + 1) × sliceSize, size)). */
   readonly sliceSize: number;
   readonly index: number;
@@ -70,7 +79,33 @@ export const DEFAULT_METADATA_TTL = 10;
 /** The default byte budget of the in-memory slice cache (Node, the streaming Lambda). */
 export const DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024;
 
+/**
+ * The part of a slice id naming `version`: its ETag and size, and for a weak
+ * ETag its Last-Modified (see SliceId.lastModified).
+ */
+export function sliceVersion(version: Version): Pick<SliceId, 'etag' | 'size' | 'lastModified'> {
+  const weak = parseETag(version.etag)?.weak ?? true;
+  const lastModified = weak && version.lastModified ? Math.floor(version.lastModified.getTime() / 1000) : undefined;
+  return { etag: version.etag, size: version.size, lastModified };
+}
+
+/** Whether two versions name the same slices (the same sliceVersion). */
+export function sameVersion(a: Version, b: Version): boolean {
+  const x = sliceVersion(a);
+  const y = sliceVersion(b);
+  return x.etag === y.etag && x.size === y.size && x.lastModified === y.lastModified;
+}
+
+/**
+ * The version part of a slice id as text: the ETag, then `@` and the
+ * Last-Modified seconds when it is weak. An ETag ends with its closing
+ * quote, so what follows it cannot be forged.
+ */
+export function versionText(id: SliceId): string {
+  return id.lastModified === undefined ? id.etag : `${id.etag}@${id.lastModified}`;
+}
+
 /** The one text form of a slice id, for in-memory keys; the key comes last, so no delimiter can be forged. */
 export function sliceKey(id: SliceId): string {
-  return `${id.sliceSize}/${id.index}/${id.size}/${id.etag}/${id.key}`;
+  return `${id.sliceSize}/${id.index}/${id.size}/${versionText(id)}/${id.key}`;
 }

@@ -7,7 +7,7 @@
  */
 import { MetadataCache } from './metadata.ts';
 import type { ObjectCache } from './store.ts';
-import type { CacheSettings, SliceCache, SliceId } from './types.ts';
+import { versionText, type CacheSettings, type SliceCache, type SliceId } from './types.ts';
 
 /**
  * The edge cache of a Worker: slices in the Cache API (`caches.open`, per
@@ -86,5 +86,5 @@ export const SLICE_CACHE_NAME = 'edge-ranges-slices';
 /** A GET URL naming the slice; the host is reserved (RFC 2606), so it never meets a real one. */
 export function sliceUrl(id: SliceId): string {
   const e = encodeURIComponent;
-  return `https://slices.edge-ranges.invalid/${id.sliceSize}/${id.index}/${id.size}/${e(id.etag)}/${e(id.key)}`;
+  return `https://slices.edge-ranges.invalid/${id.sliceSize}/${id.index}/${id.size}/${e(versionText(id))}/${e(id.key)}`;
 }
