@@ -28,6 +28,7 @@ import { parseETag, parseHttpDate } from '../conditional.ts';
 import { byteLength, type ByteRange } from '../range/byte-range.ts';
 import { parseContentRange, rangeField, specField } from '../range/content-range.ts';
 import { resolveRanges } from '../range/plan.ts';
+import { sendableMetadata } from './metadata.ts';
 import {
   StoreError,
   type HttpMetadata,
@@ -280,13 +281,17 @@ function metaOf(headers: Headers, size: number, key: string): ObjectMeta {
   if (etag === null) {
     throw new StoreError('unavailable', `HTTP origin: ${key}: neither ETag nor Last-Modified, so ranges cannot be guarded`);
   }
-  const http: HttpMetadata = {
-    contentType: field(headers, 'content-type'),
-    cacheControl: field(headers, 'cache-control'),
-    contentDisposition: field(headers, 'content-disposition'),
-    contentLanguage: field(headers, 'content-language'),
-    expires: dateOf(headers, 'expires'),
-  };
+  // fetch already refuses CR and LF in a field; the rule every store keeps is in one place (metadata.ts).
+  const http: HttpMetadata = sendableMetadata(
+    {
+      contentType: field(headers, 'content-type'),
+      cacheControl: field(headers, 'cache-control'),
+      contentDisposition: field(headers, 'content-disposition'),
+      contentLanguage: field(headers, 'content-language'),
+      expires: dateOf(headers, 'expires'),
+    },
+    key,
+  );
   return { size, etag, lastModified: dateOf(headers, 'last-modified'), http };
 }
 

@@ -22,6 +22,8 @@ export class ModelOrigin {
   heads = 0;
   /** Bodies neither read to the end nor cancelled. */
   open = 0;
+  /** Bytes of the GET answers' bodies sent (read or not). */
+  sent = 0;
   /** Bodies come in chunks of this size. */
   chunkSize = 4096;
 
@@ -77,6 +79,7 @@ export class ModelOrigin {
 
   private body(bytes: Uint8Array): ReadableStream<Uint8Array> {
     this.open++;
+    this.sent += bytes.length;
     return chunkedBody(bytes, this.chunkSize, () => this.open--);
   }
 }
