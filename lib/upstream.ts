@@ -43,7 +43,7 @@ export class LookAheadPool {
 }
 
 /**
- * The PartSource of a multipart answer: one `store.get(key, etag, …)` per
+ * The PartSource of a multipart answer: one `store.get(key, version, …)` per
  * planned UpstreamGet (`gets`, in response order), at most `concurrency`
  * open at once; those ahead of the one being written also need a permit of
  * `lookAhead`, when given. Starts the first GETs and waits for the first
