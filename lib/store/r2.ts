@@ -44,9 +44,9 @@ interface R2ObjectLike {
  * - `head(key)`: ObjectMeta (`size` in bytes, `etag` = R2's quoted
  *   `httpEtag`, `lastModified` = `uploaded`, the stored HTTP metadata), or
  *   null when there is no such object.
- * - `get(key, etag, span?)`: the body of `span` (`offset` and `length` in
- *   bytes; absent or empty: the whole object), guarded by `onlyIf: If-Match
- *   etag`. Throws StoreError `not-found` (no object), `changed` (the guard
+ * - `get(key, version, span?)`: the body of `span` (`offset` and `length`
+ *   in bytes; absent or empty: the whole object), guarded by `onlyIf:
+ *   If-Match` with the version's ETag (R2's are strong). Throws StoreError `not-found` (no object), `changed` (the guard
  *   failed: R2 then returns the object without a body, not null).
  * - `read(key, { range, conditions })`: one get with the client's range
  *   spec (`a-b`, `a-`, `-n`) and all four ReadConditions as `onlyIf`

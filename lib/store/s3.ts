@@ -116,9 +116,9 @@ export interface S3StoreOptions {
  * - `head(key, signal?)`: ObjectMeta (`size` in bytes, `etag` always quoted,
  *   `lastModified`, the stored HTTP metadata that can be sent), or null for
  *   a 404.
- * - `get(key, etag, span?, signal?)`: the body of `span` (`offset` and
+ * - `get(key, version, span?, signal?)`: the body of `span` (`offset` and
  *   `length` in bytes, sent as `Range: bytes=a-b`; absent or empty: the
- *   whole object) with `If-Match: etag`.
+ *   whole object) with `If-Match` and the version's ETag (S3's are strong).
  * - `read(key, { range, conditions }, signal?)`: one GetObject with the
  *   client's range spec (`bytes=0-` for the whole object, so Content-Range
  *   states the object's length) and If-Match / If-Unmodified-Since
