@@ -111,7 +111,9 @@ export async function serveObject(
   waitUntil?: (work: Promise<unknown>) => void,
 ): Promise<Response> {
   const upstream = resilient(base, options.retry, stats);
-  const store = options.cache ? cachedStore(upstream, options.cache, { stats, waitUntil }) : upstream;
+  // The cache starts no more store GETs than the Range plan promises (MAX_UPSTREAM_GETS).
+  const budget = { maxGets: options.limits.maxUpstreamGets, plannedGets: () => stats.plannedGets };
+  const store = options.cache ? cachedStore(upstream, options.cache, { stats, waitUntil, ...budget }) : upstream;
   // The object may be replaced between the metadata lookup and the read;
   // the read is guarded by If-Match, so start over once on the new version.
   for (let attempt = 1; ; attempt++) {

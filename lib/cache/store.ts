@@ -7,10 +7,14 @@
  *   store GET guarded by the version announced (the store's own guard: R2
  *   and S3 If-Match; the HTTP store If-Match for a strong ETag, else
  *   If-Unmodified-Since, never If-Match with a weak one), whose bytes go to
- *   the client and are stored slice by slice as they pass. The slice key
- *   names the object key, ETag (and for a weak one Last-Modified), size,
- *   slice size and index, so versions never mix; a cached slice of the
- *   wrong length is a miss, never served.
+ *   the client and are stored slice by slice as they pass. A request never
+ *   starts more store GETs than MAX_UPSTREAM_GETS (the Workers subrequest
+ *   cap): each span the handler planned has one, and a span splits into more
+ *   runs only while GETs are left over beyond the plan; otherwise its runs
+ *   are joined into one GET that also reads the cached slices between them.
+ *   The slice key names the object key, ETag (and for a weak one
+ *   Last-Modified), size, slice size and index, so versions never mix; a
+ *   cached slice of the wrong length is a miss, never served.
  * - `read` (the one-call fast path) serves from slices when the metadata is
  *   cached; otherwise one store GET, widened to whole slices, answers
  *   metadata and bytes and fills both caches.
@@ -62,6 +66,10 @@ export interface CacheContext {
   readonly stats: UpstreamStats;
   /** Keeps work going after the response has ended (Workers: `ctx.waitUntil`); absent where it goes on anyway. */
   readonly waitUntil?: ((work: Promise<unknown>) => void) | undefined;
+  /** Store GETs this request may start in all (MAX_UPSTREAM_GETS). Default: no cap. */
+  readonly maxGets?: number | undefined;
+  /** Store GETs the handler's plan makes (one per span it reads); read when a span would start one more. Default 0. */
+  readonly plannedGets?: (() => number) | undefined;
 }
 
 /** Slices looked up at once, ahead of the bytes being sent; a run of misses never crosses two windows. */
@@ -72,11 +80,21 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
   const counts = (stats.cache ??= newCacheStats());
   /** Metadata this request has seen, whatever the TTL: `get` needs the size to cut slices. */
   const seen = new Map<string, ObjectMeta>();
+  /** Spans asked of this decorator (each may start one store GET), and GETs started beyond one per span. */
+  let spans = 0;
+  let extraGets = 0;
 
   const env: SliceEnv = {
     cache: { ...cache, slices: budgeted(cache.slices, cache.callsPerRequest ?? Infinity) },
     stats,
     counts,
+    spareGet() {
+      // Each span planned or asked keeps its own GET; what is left is spare.
+      const reserved = Math.max(context.plannedGets?.() ?? 0, spans) + extraGets;
+      if (reserved >= (context.maxGets ?? Infinity)) return false;
+      extraGets++;
+      return true;
+    },
     background(work) {
       const quiet = work.catch(() => {});
       context.waitUntil?.(quiet);
@@ -129,6 +147,7 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
     head,
 
     async get(key, version, span?: Span) {
+      spans++;
       const meta = seen.get(key);
       const offset = span?.offset ?? 0;
       const length = span?.length ?? version.size;
@@ -148,6 +167,7 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
         // refusal carries (below), so the decorator takes all of them.
         readConditions: ALL_CONDITIONS,
         async read(key: string, ask: ReadAsk): Promise<ReadAnswer> {
+          spans++;
           let meta = freshMeta(key);
           const conditional = Object.keys(ask.conditions ?? {}).length > 0;
           const takes = store.readConditions ?? new Set<keyof ReadConditions>();
@@ -190,6 +210,11 @@ interface SliceEnv {
   readonly cache: ObjectCache;
   readonly stats: UpstreamStats;
   readonly counts: CacheStats;
+  /**
+   * Takes one store GET beyond a span's own from the request's budget
+   * (MAX_UPSTREAM_GETS less one per span); false when none is left.
+   */
+  spareGet(): boolean;
   /** Runs `work` to its end even after the response has ended; its failure is ignored. */
   background(work: Promise<unknown>): void;
   /** A store GET guarded by `version` (the store's guard rules decide how). */
@@ -299,12 +324,14 @@ class Run {
     body: ReadableStream<Uint8Array>,
     from: number,
     private readonly end: number,
+    /** Slices already cached (read within this run only to keep to the GET budget): not stored again. */
+    cached: ReadonlySet<number> = new Set(),
   ) {
     this.reader = body.getReader();
     const { slices, sliceSize } = env.cache;
-    this.filler = new SliceFiller(new SliceGrid(meta.size, sliceSize), from, (index, bytes) =>
-      env.background(slices.put({ key, ...sliceVersion(meta), sliceSize, index }, bytes)),
-    );
+    this.filler = new SliceFiller(new SliceGrid(meta.size, sliceSize), from, (index, bytes) => {
+      if (!cached.has(index)) env.background(slices.put({ key, ...sliceVersion(meta), sliceSize, index }, bytes));
+    });
   }
 
   /** Object offset of the next byte. */
@@ -340,14 +367,27 @@ class Run {
   }
 }
 
-type Piece =
-  | { readonly kind: 'hit'; readonly index: number; readonly slice: CachedSlice }
-  /** Slices from..to (inclusive) missing: one store GET. */
-  | { readonly kind: 'miss'; readonly from: number; readonly to: number; body?: Promise<ReadableStream<Uint8Array>> };
+/** Slices from..to (inclusive) read from the store: one GET (`to` grows while the GET is not opened). */
+interface RunPiece {
+  readonly kind: 'miss';
+  readonly from: number;
+  to: number;
+  body?: Promise<ReadableStream<Uint8Array>>;
+}
+
+type Piece = { readonly kind: 'hit'; readonly index: number; readonly slice: CachedSlice } | RunPiece;
 
 /**
  * A range served slice by slice: looked up a window at a time, hits sent
  * as they are read, each run of misses one store GET.
+ *
+ * GET budget: the span's first run is the GET the handler planned for it;
+ * each further run takes one from the request's spare (`env.spareGet`).
+ * With none left, a new run of misses is joined to the run before it (the
+ * cached slices between are read from the store, not stored again). A run
+ * is joinable only until its GET is opened, so a run opened while slices
+ * after it are still to be looked up first keeps a GET in reserve for
+ * them, or, with none spare, reads to the end of the span.
  */
 class SlicedBody {
   private readonly grid: SliceGrid;
@@ -357,6 +397,11 @@ class SlicedBody {
   private readonly pieces: Piece[] = [];
   private current: Piece | undefined;
   private run: Run | undefined;
+  /** Store GETs this span has planned or opened, and whether one more is held in reserve. */
+  private runs = 0;
+  private reserved = false;
+  /** Cached slices read within a run: counted as misses, not stored again. */
+  private readonly absorbed = new Set<number>();
 
   constructor(
     private readonly env: SliceEnv,
@@ -400,6 +445,10 @@ class SlicedBody {
           if (bytes?.length !== this.grid.length(piece.index)) {
             // Not the slice's length: a miss, never served; read it from the store.
             this.env.background(this.env.cache.slices.delete(this.id(piece.index)));
+            if (!this.takeGet()) {
+              // Rare (a cache that breaks its word); failing this response beats breaking the cap.
+              throw new Error(`cached slice ${piece.index} of ${this.key} is damaged and no store GET is left (MAX_UPSTREAM_GETS)`);
+            }
             this.env.counts.hits--;
             this.env.counts.misses++;
             this.env.counts.getsAhead++;
@@ -414,7 +463,7 @@ class SlicedBody {
         if (this.run === undefined) {
           const body = await (piece.body ??= this.openRun(piece));
           const end = this.grid.start(piece.to) + this.grid.length(piece.to);
-          this.run = new Run(this.env, this.key, this.meta, body, this.grid.start(piece.from), end);
+          this.run = new Run(this.env, this.key, this.meta, body, this.grid.start(piece.from), end, this.absorbed);
         }
         const at = this.run.position;
         const chunk = await this.run.read();
@@ -469,17 +518,68 @@ class SlicedBody {
         counts.misses++;
         this.env.stats.bytesRead += this.grid.length(index);
         if (before?.kind === 'miss' && before.to === index - 1 && before.from >= from) {
-          this.pieces[this.pieces.length - 1] = { kind: 'miss', from: before.from, to: index };
-        } else {
+          before.to = index;
+        } else if (this.takeGet()) {
           counts.getsAhead++;
           this.pieces.push({ kind: 'miss', from: index, to: index });
+        } else {
+          this.joinLastRun(index, from);
         }
       }
     });
   }
 
-  private openRun(piece: { from: number; to: number }): Promise<ReadableStream<Uint8Array>> {
+  /** Whether this span may plan one more run: its first is its own; later ones use the reserve or the request's spare. */
+  private takeGet(): boolean {
+    if (this.runs > 0) {
+      if (this.reserved) this.reserved = false;
+      else if (!this.env.spareGet()) return false;
+    }
+    this.runs++;
+    return true;
+  }
+
+  /**
+   * No GET left for a new run at slice `index`: the last run, planned in
+   * the window starting at `window` and not opened (openRun sees to that),
+   * reaches `index` across the hits after it.
+   */
+  private joinLastRun(index: number, window: number): void {
+    let at = this.pieces.length - 1;
+    while (at >= 0 && this.pieces[at]!.kind !== 'miss') at--;
+    const run = this.pieces[at];
+    if (run?.kind !== 'miss' || run.from < window) throw new Error('edge cache: a run of missing slices has no store GET (a bug)');
+    for (const p of this.pieces.splice(at + 1)) if (p.kind === 'hit') this.absorb(p.index);
+    run.to = index;
+  }
+
+  /** Cached slice `index` is read from the store within a run instead. */
+  private absorb(index: number): void {
+    const { counts, stats } = this.env;
+    counts.hits--;
+    counts.misses++;
+    stats.bytesRead += this.grid.length(index);
+    this.absorbed.add(index);
+  }
+
+  private openRun(piece: RunPiece): Promise<ReadableStream<Uint8Array>> {
     this.env.counts.getsAhead--;
+    const at = this.pieces.indexOf(piece);
+    if (this.next <= this.last && !this.reserved && !this.pieces.slice(at + 1).some((p) => p.kind === 'miss')) {
+      // Slices after this run are still to be looked up, and once opened it
+      // cannot grow: keep a GET for a run among them, or with none spare,
+      // read to the end of the span (hits after it included).
+      if (this.env.spareGet()) this.reserved = true;
+      else {
+        for (const p of this.pieces.splice(at + 1)) if (p.kind === 'hit') this.absorb(p.index);
+        for (let i = this.next; i <= this.last; i++) {
+          this.env.counts.misses++;
+          this.env.stats.bytesRead += this.grid.length(i);
+        }
+        this.next = this.last + 1;
+        piece.to = this.last;
+      }
+    }
     const offset = this.grid.start(piece.from);
     const length = this.grid.start(piece.to) + this.grid.length(piece.to) - offset;
     return this.env.upstream(this.key, this.meta, { offset, length });

@@ -32,7 +32,11 @@ interface Harness {
   fetch(path: string, headers?: Record<string, string>): Promise<{ res: Response; body: Uint8Array; calls: number; gets: number }>;
 }
 
-function harness({ ttl = 10, sliceCache }: { ttl?: number; sliceCache?: (inner: SliceCache) => SliceCache } = {}): Harness {
+function harness({
+  ttl = 10,
+  sliceCache,
+  maxUpstreamGets,
+}: { ttl?: number; sliceCache?: (inner: SliceCache) => SliceCache; maxUpstreamGets?: number } = {}): Harness {
   const store = new MemoryStore();
   store.chunkSize = 37; // chunks cross slice edges
   store.objects.set('o', { bytes: bytesOf(N, 0), etag: '"v1"' });
@@ -44,7 +48,7 @@ function harness({ ttl = 10, sliceCache }: { ttl?: number; sliceCache?: (inner: 
     metadata: new MetadataCache(ttl, { now: () => clock.ms }),
     sliceSize: S,
   };
-  const app = createApp({ store, cache, log: false });
+  const app = createApp({ store, cache, log: false, ...(maxUpstreamGets !== undefined && { limits: { maxUpstreamGets } }) });
   return {
     store,
     cache,
@@ -383,5 +387,130 @@ describe('a budget of slice cache calls per request (Workers)', () => {
     const gets = h.store.calls.slice(before).filter((c) => c.op === 'get');
     // Slices 0–3 from the cache; 4–10 (not looked up) one GET.
     expect(gets.map((c) => c.span)).toEqual([{ offset: 4 * S, length: N - 4 * S }]);
+  });
+});
+
+describe('store GETs stay within MAX_UPSTREAM_GETS (one request, cache on)', () => {
+  /** A fresh app over an object of `length` bytes with these limits; `ask` resolves after background work. */
+  function setup(length: number, sliceSize: number, limits: { maxUpstreamGets: number; upstreamGap: number; maxRanges: number }) {
+    const store = new MemoryStore();
+    store.chunkSize = 5;
+    const bytes = bytesOf(length, 0);
+    store.objects.set('o', { bytes, etag: '"e"' });
+    const cache: ObjectCache = { slices: memorySlices(1 << 20), metadata: new MetadataCache(10), sliceSize };
+    const app = createApp({ store, cache, concurrency: 1, limits, log: false });
+    const ask = async (range: string) => {
+      const before = store.calls.length;
+      const pending: Promise<unknown>[] = [];
+      const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} };
+      const res = await app.request('/o', { headers: { range } }, undefined, ctx);
+      const body = new Uint8Array(await res.arrayBuffer());
+      await Promise.all(pending);
+      const gets = store.calls.slice(before).flatMap((c) => (c.op === 'get' ? [c.span] : []));
+      return { res, body, gets };
+    };
+    return { store, bytes, ask };
+  }
+
+  it('a planned GET whose slices are split by one cached earlier in the same response (fast-check seed 2023436475)', async () => {
+    // Slices of 192: 0 [0,191], 1, 2 [384,575], 3 [576,767], 4 [768]. The plan has 5 GETs; the
+    // first stores slice 3, so the fifth (574-768) finds misses 2 and 4 around a hit: two runs
+    // would make a sixth store GET. Within the cap they are one GET across slice 3.
+    const { bytes, ask } = setup(769, 192, { maxUpstreamGets: 5, upstreamGap: 0, maxRanges: 5 });
+    const { res, body, gets } = await ask('bytes=576-576,0-0,0-0,0-0,574-');
+    expect(res.status).toBe(206);
+    const parts = partsOf(res, body);
+    expect(parts.map(([s, e]) => [s, e])).toEqual([
+      [576, 576],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [574, 768],
+    ]);
+    for (const [s, e, b] of parts) expect(b).toEqual(bytes.subarray(s, e + 1));
+    expect(gets.length).toBeLessThanOrEqual(5);
+    expect(gets.at(-1)).toEqual({ offset: 384, length: 769 - 384 }); // slices 2–4 in one GET
+  });
+});
+
+describe('runs of missing slices within the GET cap (MAX_UPSTREAM_GETS)', () => {
+  const spansOf = (h: Harness, before: number) => h.store.calls.slice(before).flatMap((c) => (c.op === 'get' ? [c.span] : []));
+
+  // Slices 3 and 6 cached; 150-850 touches 1–8: misses 1–2, 4–5, 7–8.
+  it.for([
+    { cap: 1, spans: [{ offset: 100, length: 800 }] },
+    { cap: 2, spans: [{ offset: 100, length: 200 }, { offset: 400, length: 500 }] },
+    { cap: 3, spans: [{ offset: 100, length: 200 }, { offset: 400, length: 200 }, { offset: 700, length: 200 }] },
+  ])('cap $cap: runs beyond it are joined across the cached slices between', async ({ cap, spans }) => {
+    const h = harness({ maxUpstreamGets: cap });
+    await h.fetch('/o', { range: 'bytes=300-399' });
+    await h.fetch('/o', { range: 'bytes=600-699' });
+    const before = h.store.calls.length;
+    const put = vi.spyOn(h.slices, 'put');
+    const { res, body } = await h.fetch('/o', { range: 'bytes=150-850' });
+    expect(res.status).toBe(206);
+    expect(body).toEqual(h.store.objects.get('o')!.bytes.subarray(150, 851));
+    expect(spansOf(h, before)).toEqual(spans);
+    // Slices read again only to keep to the cap are not stored again.
+    expect(put.mock.calls.map(([id]) => id.index)).toEqual([1, 2, 4, 5, 7, 8]);
+  });
+
+  // 2000 bytes in slices of 10: 200 slices, looked up 64 at a time, all missing.
+  it.for([
+    { cap: 1, spans: [{ offset: 0, length: 2000 }] },
+    { cap: 2, spans: [{ offset: 0, length: 640 }, { offset: 640, length: 1360 }] },
+    {
+      cap: 100,
+      spans: [
+        { offset: 0, length: 640 },
+        { offset: 640, length: 640 },
+        { offset: 1280, length: 640 },
+        { offset: 1920, length: 80 },
+      ],
+    },
+  ])('cap $cap: a span longer than one lookup window', async ({ cap, spans }) => {
+    const store = new MemoryStore();
+    store.chunkSize = 37;
+    const bytes = bytesOf(2000, 3);
+    store.objects.set('o', { bytes, etag: '"e"' });
+    const cache: ObjectCache = { slices: memorySlices(1 << 20), metadata: new MetadataCache(10), sliceSize: 10 };
+    const app = createApp({ store, cache, limits: { maxUpstreamGets: cap }, log: false });
+    await app.request('/o', { method: 'HEAD' }); // metadata cached: the long way, slice by slice
+    const before = store.calls.length;
+    const res = await app.request('/o', { headers: { range: 'bytes=0-' } });
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+    expect(store.calls.slice(before).flatMap((c) => (c.op === 'get' ? [c.span] : []))).toEqual(spans);
+  });
+
+  // Slices 0–2 cached, slice 0 damaged when read; 0-399 also misses slice 3 (its GET opens first).
+  it.for([
+    { cap: 1, whole: false, gets: 1 },
+    { cap: 2, whole: true, gets: 2 },
+  ])('cap $cap: a damaged slice needing one more GET than the cap fails the body (whole: $whole)', async ({ cap, whole, gets }) => {
+    let damage = false;
+    const h = harness({
+      maxUpstreamGets: cap,
+      sliceCache: (inner) => ({
+        ...inner,
+        async match(id) {
+          const found = await inner.match(id);
+          if (!found || !damage || id.index !== 0) return found;
+          return { length: found.length, read: async () => (await found.read()).subarray(1) };
+        },
+      }),
+    });
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    await h.fetch('/o', { range: 'bytes=0-299' });
+    damage = true;
+    const before = h.store.calls.length;
+    const object = h.store.objects.get('o')!.bytes;
+    if (whole) expect((await h.fetch('/o', { range: 'bytes=0-399' })).body).toEqual(object.subarray(0, 400));
+    else await expect(h.fetch('/o', { range: 'bytes=0-399' })).rejects.toThrow();
+    await vi.waitFor(() => expect(h.store.open).toBe(0));
+    expect(spansOf(h, before).length).toBe(gets);
+    damage = false;
+    // Never served damaged again: dropped, or (read from the store) stored again whole.
+    const slice0 = await h.slices.match({ key: 'o', etag: '"v1"', size: N, sliceSize: S, index: 0 });
+    expect(slice0 && (await slice0.read())).toEqual(whole ? object.subarray(0, 100) : undefined);
   });
 });
