@@ -53,8 +53,10 @@ describe('the app over radosgw public-read URLs (HTTP store) inside workerd', ()
   let validators: Map<string, Validators>;
   beforeAll(async () => {
     await publicBucket(client, settings.bucket);
-    validators = await seedS3(client, settings.bucket);
+    await seedS3(client, settings.bucket);
     await publicRead(client, settings.bucket, Object.values(FIXTURES).map((f) => f.key));
+    // After the ACLs: radosgw's PutObjectAcl moves Last-Modified (by a second, when one turns over).
+    validators = await validatorsAt(bucketUrl(settings.endpoint!, settings.bucket).replace(/\/$/, ''));
   });
 
   it.for(HTTP_CASES)('$name', async (c) => {
