@@ -138,8 +138,10 @@ describe.each(SERVER_ENTRIES)('client aborts: $name', (entry) => {
     const last = Date.now();
     await waitUntil(() => proxy.open() === 0, 1000);
     expect(Date.now() - last).toBeLessThan(1000);
-    // Pooled keep-alive sockets vary by a few dozen at most; a leak per request would be 200+.
-    expect(fds()).toBeLessThanOrEqual(before + 25);
+    // Pools may keep idle keep-alive sockets, up to a few per download in flight (20 at once:
+    // its client socket and its upstream GETs; Deno's pool was seen 58 over in a fresh-clone
+    // CI run); a leak per request would be 200+.
+    expect(fds()).toBeLessThanOrEqual(before + 100);
   });
 });
 
