@@ -234,7 +234,7 @@ describe('faults', () => {
     const child = spawn(process.execPath, [CLI, 'get', `${slow.url}/${SLOW.key}`, '-o', output, '-q'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve)); // stderr drained too
     while ((await readState(`${output}.part.json`)) === null) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
     expect(await exited).toBe(130);

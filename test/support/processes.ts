@@ -122,7 +122,9 @@ export function run(
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     // A missing tool is an error, never a skip.
     child.on('error', (err) => reject(new Error(`cannot run ${command}: ${err.message}`)));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': a child's last write may still be in the pipe when it exits
+    // (Node docs, child_process "Event: 'exit'"); a CI run lost Bun's one line so.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
