@@ -56,13 +56,17 @@ export function startCommand(
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, stopped whole: `npm start` is dev.ts → wrangler →
+    // wrangler's CLI → workerd, and a stop escalated to SIGKILL under load
+    // left wrangler and its workerds running after the suite.
+    detached: true,
   });
   let output = '';
   const server: Server = {
     url: '',
     child,
     output: () => output,
-    stop: () => stopProcess(child),
+    stop: () => stopProcess(child, { group: true }),
   };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -91,16 +95,33 @@ export function startCommand(
   });
 }
 
-/** SIGTERM, then SIGKILL if it lingers; resolves once the process is gone. */
-export function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+/**
+ * SIGTERM, then SIGKILL if it lingers (after `graceMs`, default 5000 ms);
+ * resolves once the process is gone. `group`: the child was spawned
+ * `detached` and leads its own process group; every process in the group
+ * gets the signals, and whatever is left when the leader is gone is killed.
+ */
+export function stopProcess(child: ChildProcess, { graceMs = 5000, group = false } = {}): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (group && child.pid !== undefined) process.kill(-child.pid, name);
+      else child.kill(name);
+    } catch {
+      // ESRCH: already gone.
+    }
+  };
+  if (child.exitCode !== null || child.signalCode !== null) {
+    if (group) signal('SIGKILL');
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => signal('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
+      if (group) signal('SIGKILL');
       resolve();
     });
-    child.kill('SIGTERM');
+    signal('SIGTERM');
   });
 }
 
