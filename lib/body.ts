@@ -30,48 +30,41 @@ export function lengthChecked(length: number): TransformStream<Uint8Array, Uint8
 }
 
 /**
- * A body that enforces its length itself, for a runtime that moves its bytes
- * without a JavaScript stream in between (functions/node/piped-body.ts):
- * `[LENGTH_CHECKED](length)` returns the body, promising that it errors
- * unless exactly `length` bytes go through, however it is read.
+ * How a body holds itself to a byte count: given the length about to be
+ * promised, it returns the stream to send (erroring unless exactly that
+ * many bytes go through, however it is read), or undefined when it cannot
+ * promise that length.
  */
-export const LENGTH_CHECKED = Symbol.for('edge-ranges.length-checked');
+export type OwnLengthCheck = (length: number) => ReadableStream<Uint8Array> | undefined;
 
-interface SelfCheckedBody extends ReadableStream<Uint8Array> {
-  [LENGTH_CHECKED](length: number): ReadableStream<Uint8Array>;
-}
-
-function selfChecked(body: ReadableStream<Uint8Array>): body is SelfCheckedBody {
-  return typeof (body as Partial<SelfCheckedBody>)[LENGTH_CHECKED] === 'function';
-}
-
-/** Bodies whose runtime already holds them to an exact byte count, by that count (see `runtimeLength`). */
-const heldToLength = new WeakMap<ReadableStream<Uint8Array>, number>();
+/** Bodies that check their own length, and how (see `checksOwnLength`). */
+const ownLengthChecks = new WeakMap<ReadableStream<Uint8Array>, OwnLengthCheck>();
 
 /**
- * Marks `body` as one the runtime itself holds to exactly `length` bytes
- * (the R2 binding's bodies: workerd knows their length, sends it as
- * Content-Length and aborts the transfer if the store sends more or
- * less). Returns `body`.
+ * Registers `body` as one that needs no counting stream in front of it:
+ * - the R2 binding's bodies, which workerd itself holds to their length
+ *   (it sends that length as Content-Length and aborts the transfer if the
+ *   store sends more or less);
+ * - the Node entry's piped store bodies (functions/node/piped-body.ts),
+ *   which count as they go.
+ * Returns `body`.
  */
-export function runtimeLength<T extends ReadableStream<Uint8Array>>(body: T, length: number): T {
-  heldToLength.set(body, length);
+export function checksOwnLength<T extends ReadableStream<Uint8Array>>(body: T, check: OwnLengthCheck): T {
+  ownLengthChecks.set(body, check);
   return body;
 }
 
 /**
- * `body` as a stream that errors unless it carries exactly `length` bytes.
- * A body the runtime already holds to that length (`runtimeLength`) is
- * returned as it is: no JavaScript stream between the store and the client,
- * so the bytes stay out of JavaScript and a client that goes away cancels
- * the store's read directly (through a wrapper, workerd logged `Uncaught
- * Error: Network connection lost.` for an ordinary abort). A body that
- * checks itself (`LENGTH_CHECKED`) is asked to; any other goes through a
- * counting stream.
+ * `body` as a stream that errors unless it carries exactly `length` bytes:
+ * its own check where it has one (`checksOwnLength`), else through a
+ * counting stream. An R2 body is so returned as it is: no JavaScript
+ * stream between the store and the client, so the bytes stay out of
+ * JavaScript and a client that goes away cancels the store's read directly
+ * (through a wrapper, workerd logs `Uncaught Error: Network connection
+ * lost.` for an ordinary abort).
  */
 export function exactLength(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
-  if (heldToLength.get(body) === length) return body;
-  return selfChecked(body) ? body[LENGTH_CHECKED](length) : body.pipeThrough(lengthChecked(length));
+  return ownLengthChecks.get(body)?.(length) ?? body.pipeThrough(lengthChecked(length));
 }
 
 function countingStream(length: number): TransformStream<Uint8Array, Uint8Array> {

@@ -13,7 +13,7 @@ import type { Http2Bindings, HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { ServerResponse, type OutgoingHttpHeaders } from 'node:http';
 import { Readable, type Writable } from 'node:stream';
-import { BodyLengthError, LENGTH_CHECKED } from '../../lib/body.ts';
+import { BodyLengthError, checksOwnLength } from '../../lib/body.ts';
 
 export class PipedBody extends ReadableStream<Uint8Array> {
   /** The length promised downstream (lib/body.ts's exactLength), once promised. */
@@ -55,12 +55,11 @@ export class PipedBody extends ReadableStream<Uint8Array> {
       { highWaterMark: 0 },
     );
     this.#promise = promise;
-  }
-
-  /** lib/body.ts: the length is enforced here, or by the pipe (see `pipingResponses`). */
-  [LENGTH_CHECKED](length: number): ReadableStream<Uint8Array> {
-    this.#promise.length = length;
-    return this;
+    // lib/body.ts's exactLength: the length is enforced by `pull` above, or by the pipe (see `pipingResponses`).
+    checksOwnLength(this, (length) => {
+      promise.length = length;
+      return this;
+    });
   }
 
   /** The Node stream, when piping it sends exactly the promised bytes: the store declared that very length. */

@@ -6,7 +6,7 @@
  * the ETag as an If-Match guard, or (read) with the request's own
  * preconditions in `onlyIf`.
  */
-import { runtimeLength } from '../body.ts';
+import { checksOwnLength } from '../body.ts';
 import { byteLength } from '../range/byte-range.ts';
 import { resolveRanges } from '../range/plan.ts';
 import { sendableMetadata } from './metadata.ts';
@@ -79,7 +79,7 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
       if (object === null) throw new StoreError('not-found', `R2: no object ${key}`);
       // A failed onlyIf returns the object without a body (not null).
       if (object.body === undefined) throw new StoreError('changed', `R2: ${key} is no longer ${etag}`);
-      return runtimeLength(object.body, options.range?.length ?? object.size);
+      return heldTo(object.body, options.range?.length ?? object.size);
     },
 
     async read(key, { range, conditions }: ReadAsk): Promise<ReadAnswer> {
@@ -111,7 +111,7 @@ export function r2Store(bucket: R2BucketLike): ObjectStore {
       const meta = toMeta(object);
       // R2 holds the body to the length it answers: the whole object, or the range resolved against its size.
       const served = range === undefined ? { start: 0, end: meta.size - 1 } : resolveRanges([range], meta.size)[0];
-      return { kind: 'bytes', meta, body: served ? runtimeLength(object.body, byteLength(served)) : object.body };
+      return { kind: 'bytes', meta, body: served ? heldTo(object.body, byteLength(served)) : object.body };
     },
   };
 }
@@ -157,4 +157,13 @@ function toMeta(object: R2ObjectLike): ObjectMeta {
       expires: m.cacheExpiry,
     }, object.key),
   };
+}
+
+/**
+ * An R2 body, which workerd holds to its length (Content-Length, and an
+ * aborted transfer if the store sends more or less): when that is the
+ * length promised, it goes to the Response as it is (lib/body.ts).
+ */
+function heldTo(body: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+  return checksOwnLength(body, (promised) => (promised === length ? body : undefined));
 }
