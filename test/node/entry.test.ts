@@ -3,11 +3,15 @@
  * malformed setting, or a bucket it cannot read, stops it with one line
  * naming the problem.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { checkBucket, createS3Client } from '../../lib/store/s3.ts';
 import { SERVER_ENTRIES } from '../support/entries.ts';
-import { freePort, run } from '../support/processes.ts';
+import { ROOT, freePort, run } from '../support/processes.ts';
 import { s3SettingsFrom } from '../support/s3-seed.ts';
 
 const S3 = {
@@ -64,20 +68,7 @@ describe.concurrent.each(SERVER_ENTRIES)('$name settings', (entry) => {
  * instead of a `502` on every request. Against the suite's radosgw.
  */
 describe.concurrent.each(SERVER_ENTRIES)('$name start-up check of the bucket', (entry) => {
-  const real = () => {
-    const env = process.env;
-    s3SettingsFrom(env); // fails loudly without a radosgw
-    return {
-      S3_ENDPOINT: env.S3_ENDPOINT,
-      S3_BUCKET: env.S3_BUCKET,
-      S3_ACCESS_KEY_ID: env.S3_ACCESS_KEY_ID,
-      S3_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY,
-      S3_REGION: env.S3_REGION,
-      S3_FORCE_PATH_STYLE: env.S3_FORCE_PATH_STYLE,
-      HOST: '127.0.0.1',
-      PORT: '0',
-    };
-  };
+  const real = () => ({ ...s3SettingsOrThrow(), HOST: '127.0.0.1', PORT: '0' });
 
   it.for<[string, (env: ReturnType<typeof real>) => Record<string, string | undefined>, (env: ReturnType<typeof real>) => string]>([
     ['wrong secret key', (e) => ({ ...e, S3_SECRET_ACCESS_KEY: 'not-the-secret' }),
@@ -140,3 +131,58 @@ describe.concurrent.each(SERVER_ENTRIES)('$name start-up check of the bucket', (
     }
   });
 });
+
+/**
+ * The README's start commands, stopped as a service manager or `kill`
+ * stops them: SIGTERM to the npm process alone. Nothing of the server may
+ * outlive it (npm signals its script's shell, which did not pass the
+ * signal on: the server kept running, orphaned).
+ */
+describe.concurrent('npm run start:*, stopped with SIGTERM to npm', () => {
+  it.for([
+    ['start:node', /listening on http:/],
+    ['start:deno', /listening on http:/],
+    ['start:bun', /listening on http:/],
+    ['start', /serving local R2 at http:/],
+  ] as const)('npm run %s: the server stops with it', async ([script, ready], { expect }) => {
+    const state = mkdtempSync(join(tmpdir(), 'edge-ranges-stop-'));
+    const env = { ...process.env, ...s3SettingsOrThrow(), HOST: '127.0.0.1', PORT: String(await freePort()), PERSIST_TO: state, DEMO: 'off' };
+    // Its own process group, to see every process it started (and to clean up whatever happens).
+    const npm = spawn('npm', ['run', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const group = npm.pid!;
+    try {
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        const onData = (d: Buffer) => ((output += d), ready.test(output) && resolve());
+        npm.stdout.on('data', onData);
+        npm.stderr.on('data', onData);
+        npm.on('exit', (code) => reject(new Error(`npm run ${script} exited (${code}):\n${output}`)));
+      });
+      const exited = new Promise((resolve) => npm.once('exit', resolve));
+      process.kill(npm.pid!, 'SIGTERM');
+      await exited;
+      await vi.waitFor(() => expect(groupAlive(group), `still running after npm run ${script} stopped`).toBe(false), { timeout: 15_000, interval: 100 });
+    } finally {
+      if (groupAlive(group)) process.kill(-group, 'SIGKILL');
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Whether any process of the process group `pgid` is still running. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The suite's radosgw settings, from the environment. */
+function s3SettingsOrThrow() {
+  const env = process.env;
+  s3SettingsFrom(env); // fails loudly without a radosgw
+  const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, S3_FORCE_PATH_STYLE } = env;
+  return { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, S3_FORCE_PATH_STYLE };
+}
