@@ -18,6 +18,11 @@
  * - `read` (the one-call fast path) serves from slices when the metadata is
  *   cached; otherwise one store GET, widened to whole slices, answers
  *   metadata and bytes and fills both caches.
+ * - Where the slice cache calls of a request are capped (Workers), a body
+ *   longer than the slices one request may look up (`reachOf`) is not cut
+ *   from slices: the store's body goes to the client as it is. The cache
+ *   could neither serve nor fill most of it, and an R2 body left untouched
+ *   keeps a client's abort quiet (lib/body.ts).
  *
  * Memory: at most one slice per open store GET (the slice being filled) and
  * one cached slice being sent. A store GET that meets a replaced version
@@ -28,7 +33,7 @@
  * given live as long as the process or isolate.
  */
 import { BodyLengthError } from '../body.ts';
-import type { ByteRange } from '../range/byte-range.ts';
+import { byteLength, type ByteRange } from '../range/byte-range.ts';
 import type { RangeSpec } from '../range/parse.ts';
 import { resolveRanges } from '../range/plan.ts';
 import type { UpstreamStats } from '../store/resilient.ts';
@@ -75,6 +80,15 @@ export interface CacheContext {
 /** Slices looked up at once, ahead of the bytes being sent; a run of misses never crosses two windows. */
 export const LOOKUP_WINDOW = 64;
 
+/**
+ * The longest body, in bytes, the cache cuts from slices: the slices one
+ * request may look up (half of `callsPerRequest`), or no limit where calls
+ * are not capped. On Workers: 20 × SLICE_SIZE (20 MiB by default).
+ */
+export function reachOf(cache: ObjectCache): number {
+  return cache.callsPerRequest === undefined ? Infinity : Math.ceil(cache.callsPerRequest / 2) * cache.sliceSize;
+}
+
 export function cachedStore(store: ObjectStore, cache: ObjectCache, context: CacheContext): ObjectStore {
   const { stats } = context;
   const counts = (stats.cache ??= newCacheStats());
@@ -86,6 +100,7 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
 
   const env: SliceEnv = {
     cache: { ...cache, slices: budgeted(cache.slices, cache.callsPerRequest ?? Infinity) },
+    reach: reachOf(cache),
     stats,
     counts,
     spareGet() {
@@ -143,6 +158,7 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
   }
 
   const { read } = store;
+
   return {
     head,
 
@@ -151,8 +167,8 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
       const meta = seen.get(key);
       const offset = span?.offset ?? 0;
       const length = span?.length ?? version.size;
-      if (meta === undefined || !sameVersion(meta, version) || offset + length > meta.size) {
-        // Not a version this request has seen (the handler always looks first): pass through.
+      if (meta === undefined || !sameVersion(meta, version) || offset + length > meta.size || length > env.reach) {
+        // Not a version this request has seen (the handler always looks first), or longer than the cache reaches: pass through.
         stats.bytesRead += length;
         return env.upstream(key, version, span);
       }
@@ -185,6 +201,7 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
             if (conditional) return { kind: 'refused', meta };
             const wanted = wantedRange(ask.range, meta.size);
             if (wanted === 'unsatisfiable') return { kind: wanted };
+            if (wanted && byteLength(wanted) > env.reach) return coldRead(env, read.bind(store), key, ask, remember, forget, true);
             return { kind: 'bytes', meta, body: await fromSlices(key, meta, wanted) };
           }
           return coldRead(env, read.bind(store), key, ask, remember, forget);
@@ -208,6 +225,8 @@ function budgeted(slices: SliceCache, calls: number): SliceCache {
 /** What the decorator's parts share within one request. */
 interface SliceEnv {
   readonly cache: ObjectCache;
+  /** The longest body cut from slices (reachOf). */
+  readonly reach: number;
   readonly stats: UpstreamStats;
   readonly counts: CacheStats;
   /**
@@ -227,6 +246,17 @@ function wantedRange(spec: RangeSpec | undefined, size: number): ByteRange | und
   return resolveRanges([spec], size)[0] ?? 'unsatisfiable';
 }
 
+/**
+ * Whether `spec` is known, before the object's length is, to ask for more
+ * than `reach` bytes: a closed range or a suffix that long. (An open range
+ * or the whole object is known only once the store answers.)
+ */
+function beyondReach(spec: RangeSpec | undefined, reach: number): boolean {
+  if (spec === undefined) return false;
+  if ('suffix' in spec) return spec.suffix > reach;
+  return spec.last !== Infinity && spec.last - spec.first + 1 > reach;
+}
+
 /** Every precondition a one-call read may carry. */
 const ALL_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set(['ifMatch', 'ifNoneMatch', 'ifModifiedSince', 'ifUnmodifiedSince']);
 
@@ -235,6 +265,9 @@ const ALL_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set(['ifMatch', 'i
  * preconditions, which the store takes). The range is widened to whole
  * slices (a suffix as far as it can be without knowing the length), so the
  * slices it touches are stored as they pass; the answer is cut back to it.
+ * A range longer than the cache reaches (`exact`, or found so once the
+ * length is known, when widening changed nothing) is asked as it is and its
+ * body passed on untouched, nothing stored.
  */
 async function coldRead(
   env: SliceEnv,
@@ -243,6 +276,7 @@ async function coldRead(
   ask: ReadAsk,
   remember: (key: string, meta: ObjectMeta) => void,
   forget: (key: string) => void,
+  exact = beyondReach(ask.range, env.reach),
 ): Promise<ReadAnswer> {
   const size = env.cache.sliceSize;
   const spec = ask.range;
@@ -250,7 +284,7 @@ async function coldRead(
   // first byte of the last n: that slice is then stored whole (at most
   // size - 1 bytes before it are read and dropped).
   const widened: RangeSpec | undefined =
-    spec === undefined
+    spec === undefined || exact
       ? spec
       : 'suffix' in spec
         ? { suffix: spec.suffix + size - 1 <= Number.MAX_SAFE_INTEGER ? spec.suffix + size - 1 : spec.suffix }
@@ -271,9 +305,10 @@ async function coldRead(
     await answer.body.cancel().catch(() => {});
     return { kind: 'unsatisfiable' };
   }
+  env.stats.bytesRead += byteLength(served);
+  if (exact || (served.start === wanted.start && served.end === wanted.end && byteLength(served) > env.reach)) return answer;
   const grid = new SliceGrid(meta.size, size);
   env.counts.misses += grid.indexOf(wanted.end) - grid.indexOf(wanted.start) + 1;
-  env.stats.bytesRead += served.end - served.start + 1;
   const run = new Run(env, key, meta, answer.body, served.start, served.end + 1);
   return { kind: 'bytes', meta, body: cut(env, run, wanted) };
 }

@@ -62,12 +62,20 @@ describe('Workers entry, slices in the Cache API, METADATA_TTL=30', () => {
 
   it('a multipart answer mixing cached and missing slices', async () => {
     await fetch('cache-w/mixed', 'bytes=0-99');
-    // Within UPSTREAM_GAP, both parts share one span (slices 0–39): slice 0 comes from the
-    // cache, the run of slices 1–39 is one store GET.
-    const mixed = await fetch('cache-w/mixed', 'bytes=10-20,40000-40010');
-    expectExact(mixed, object, [[10, 20], [40000, 40010]]);
-    expect(mixed.cache).toEqual({ hits: 1, misses: 39 });
+    // Within UPSTREAM_GAP, both parts share one span (slices 0–14, within the 20 a request
+    // looks up): slice 0 comes from the cache, the run of slices 1–14 is one store GET.
+    const mixed = await fetch('cache-w/mixed', 'bytes=10-20,15000-15010');
+    expectExact(mixed, object, [[10, 20], [15000, 15010]]);
+    expect(mixed.cache).toEqual({ hits: 1, misses: 14 });
     expect(mixed.calls).toBe(1);
+  });
+
+  it('a span longer than the 20 slices a request looks up: one store GET, its body untouched', async () => {
+    // Both parts share one span of slices 0–39: R2's own body, cut by the multipart writer.
+    const wide = await fetch('cache-w/mixed', 'bytes=10-20,40000-40010');
+    expectExact(wide, object, [[10, 20], [40000, 40010]]);
+    expect(wide.cache).toEqual({ hits: 0, misses: 0 });
+    expect(wide.calls).toBe(1);
   });
 
   it('a zero-length object: 200 empty, then no store call', async () => {
