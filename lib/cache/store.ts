@@ -265,9 +265,9 @@ const ALL_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set(['ifMatch', 'i
  * preconditions, which the store takes). The range is widened to whole
  * slices (a suffix as far as it can be without knowing the length), so the
  * slices it touches are stored as they pass; the answer is cut back to it.
- * A range longer than the cache reaches (`exact`, or found so once the
- * length is known, when widening changed nothing) is asked as it is and its
- * body passed on untouched, nothing stored.
+ * Where the cache's reach is limited (Workers), a range known to be longer
+ * (`exact`) and an open range are asked as they are; a body longer than
+ * the cache reaches is passed on untouched, nothing stored.
  */
 async function coldRead(
   env: SliceEnv,
@@ -283,8 +283,12 @@ async function coldRead(
   // A suffix of n + size - 1 bytes starts at or before the slice holding the
   // first byte of the last n: that slice is then stored whole (at most
   // size - 1 bytes before it are read and dropped).
+  // Where the cache's reach is limited, an open range is asked as it is: once
+  // its length is known it may be beyond reach, and then its body goes on
+  // untouched (a slice edge before it would have to be cut off in JavaScript).
+  const asked = exact || (env.reach !== Infinity && spec !== undefined && 'last' in spec && spec.last === Infinity);
   const widened: RangeSpec | undefined =
-    spec === undefined || exact
+    spec === undefined || asked
       ? spec
       : 'suffix' in spec
         ? { suffix: spec.suffix + size - 1 <= Number.MAX_SAFE_INTEGER ? spec.suffix + size - 1 : spec.suffix }
@@ -307,6 +311,7 @@ async function coldRead(
   }
   env.stats.bytesRead += byteLength(served);
   if (exact || (served.start === wanted.start && served.end === wanted.end && byteLength(served) > env.reach)) return answer;
+  // Within reach: stored slice by slice from the first slice edge on.
   const grid = new SliceGrid(meta.size, size);
   env.counts.misses += grid.indexOf(wanted.end) - grid.indexOf(wanted.start) + 1;
   const run = new Run(env, key, meta, answer.body, served.start, served.end + 1);

@@ -51,6 +51,8 @@ function readThenAbort(url: string, headers: Record<string, string>, bytes: numb
 }
 
 const QUIET = [
+  // First, so that its first request finds no metadata cached (the store's answer gives the length).
+  ['an open range from inside a slice (a player\'s seek)', { range: 'bytes=1000-' }],
   ['the whole object', {}],
   ['one range of 32 MiB less 2,000 bytes', { range: `bytes=1000-${SIZE - 1001}` }],
 ] as const;
