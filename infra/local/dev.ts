@@ -1,7 +1,8 @@
 /**
  * `npm start`: the Workers entry under `wrangler dev`, on local R2 seeded
  * with demo objects, at http://127.0.0.1:8787 (PORT overrides; PERSIST_TO
- * moves the local state; DEMO=off skips the demo objects).
+ * moves the local state; DEMO=off skips the demo objects; CACHE,
+ * METADATA_TTL and SLICE_SIZE override wrangler.toml's).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,10 +44,16 @@ const persistTo = process.env.PERSIST_TO ?? DEFAULT_PERSIST;
 // DEMO=off leaves the demo objects out (a suite that brings its own objects).
 if (process.env.DEMO !== 'off') await seed(persistTo);
 
-// CACHE=off npm start: the Worker without its edge cache (wrangler.toml's CACHE var overridden).
-const vars = process.env.CACHE ? ['--var', `CACHE:${process.env.CACHE}`] : [];
+// The edge cache's settings from the environment override wrangler.toml's vars
+// (`CACHE=off npm start`: the Worker without its edge cache).
+const vars = (['CACHE', 'METADATA_TTL', 'SLICE_SIZE'] as const).flatMap((name) => {
+  const value = process.env[name];
+  return value === undefined ? [] : ['--var', `${name}:${value}`];
+});
 const child = startWrangler(['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, ...vars]);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+// Passed on first: seeding ran Miniflare in this process, and its exit hook
+// ends the process on SIGTERM, which left wrangler running without us.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependListener(signal, () => child.kill(signal));
 child.on('exit', (code) => process.exit(code ?? 0));
 
 const base = `http://127.0.0.1:${port}`;

@@ -30,6 +30,12 @@ export class MetadataCache {
             ttl: ttlSeconds * 1000,
             noDeleteOnStaleGet: true,
             perf: { now: now ?? Date.now },
+            // Read the clock on every lookup. lru-cache otherwise keeps one
+            // reading until a 1 ms setTimeout clears it, and in workerd a timer
+            // set by a request that has ended never fires: the isolate's clock
+            // stood still and nothing ever went stale (an overwritten object
+            // was served old for the isolate's life).
+            ttlResolution: 0,
           })
         : undefined;
   }

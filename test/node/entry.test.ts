@@ -140,13 +140,15 @@ describe.concurrent.each(SERVER_ENTRIES)('$name start-up check of the bucket', (
  */
 describe.concurrent('npm run start:*, stopped with SIGTERM to npm', () => {
   it.for([
-    ['start:node', /listening on http:/],
-    ['start:deno', /listening on http:/],
-    ['start:bun', /listening on http:/],
-    ['start', /serving local R2 at http:/],
-  ] as const)('npm run %s: the server stops with it', async ([script, ready], { expect }) => {
+    ['npm run start:node', 'start:node', /listening on http:/, {}],
+    ['npm run start:deno', 'start:deno', /listening on http:/, {}],
+    ['npm run start:bun', 'start:bun', /listening on http:/, {}],
+    ['npm start', 'start', /serving local R2 at http:/, {}],
+    // The first run seeds the demo objects (through Miniflare, in the same process).
+    ['npm start on a fresh state, seeding the demo objects', 'start', /serving local R2 at http:/, { DEMO: 'on' }],
+  ] as const)('%s: the server stops with it', async ([, script, ready, settings], { expect }) => {
     const state = mkdtempSync(join(tmpdir(), 'edge-ranges-stop-'));
-    const env = { ...process.env, ...s3SettingsOrThrow(), HOST: '127.0.0.1', PORT: String(await freePort()), PERSIST_TO: state, DEMO: 'off' };
+    const env = { ...process.env, ...s3SettingsOrThrow(), HOST: '127.0.0.1', PORT: String(await freePort()), PERSIST_TO: state, DEMO: 'off', ...settings };
     // Its own process group, to see every process it started (and to clean up whatever happens).
     const npm = spawn('npm', ['run', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const group = npm.pid!;
