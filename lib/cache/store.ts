@@ -19,7 +19,7 @@
  *   cached; otherwise one store GET, widened to whole slices, answers
  *   metadata and bytes and fills both caches.
  * - Where the slice cache calls of a request are capped (Workers), a body
- *   longer than the slices one request may look up (`reachOf`) is not cut
+ *   touching more slices than one request may look up (`reachOf`) is not cut
  *   from slices: the store's body goes to the client as it is. The cache
  *   could neither serve nor fill most of it, and an R2 body left untouched
  *   keeps a client's abort quiet (lib/body.ts).
@@ -81,12 +81,17 @@ export interface CacheContext {
 export const LOOKUP_WINDOW = 64;
 
 /**
- * The longest body, in bytes, the cache cuts from slices: the slices one
- * request may look up (half of `callsPerRequest`), or no limit where calls
- * are not capped. On Workers: 20 × SLICE_SIZE (20 MiB by default).
+ * The most slices a body cut from slices may touch: those one request may
+ * look up (half of `callsPerRequest`), or no limit where calls are not
+ * capped. On Workers: 20 (20 MiB of the default 1 MiB slices).
  */
 export function reachOf(cache: ObjectCache): number {
-  return cache.callsPerRequest === undefined ? Infinity : Math.ceil(cache.callsPerRequest / 2) * cache.sliceSize;
+  return cache.callsPerRequest === undefined ? Infinity : Math.ceil(cache.callsPerRequest / 2);
+}
+
+/** How many slices of `sliceSize` bytes the bytes first..last (inclusive) touch. */
+function slicesTouched(first: number, last: number, sliceSize: number): number {
+  return Math.floor(last / sliceSize) - Math.floor(first / sliceSize) + 1;
 }
 
 export function cachedStore(store: ObjectStore, cache: ObjectCache, context: CacheContext): ObjectStore {
@@ -167,7 +172,7 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
       const meta = seen.get(key);
       const offset = span?.offset ?? 0;
       const length = span?.length ?? version.size;
-      if (meta === undefined || !sameVersion(meta, version) || offset + length > meta.size || length > env.reach) {
+      if (meta === undefined || !sameVersion(meta, version) || offset + length > meta.size || (length > 0 && slicesTouched(offset, offset + length - 1, cache.sliceSize) > env.reach)) {
         // Not a version this request has seen (the handler always looks first), or longer than the cache reaches: pass through.
         stats.bytesRead += length;
         return env.upstream(key, version, span);
@@ -201,7 +206,7 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
             if (conditional) return { kind: 'refused', meta };
             const wanted = wantedRange(ask.range, meta.size);
             if (wanted === 'unsatisfiable') return { kind: wanted };
-            if (wanted && byteLength(wanted) > env.reach) return coldRead(env, read.bind(store), key, ask, remember, forget, true);
+            if (wanted && slicesTouched(wanted.start, wanted.end, cache.sliceSize) > env.reach) return coldRead(env, read.bind(store), key, ask, remember, forget, true);
             return { kind: 'bytes', meta, body: await fromSlices(key, meta, wanted) };
           }
           return coldRead(env, read.bind(store), key, ask, remember, forget);
@@ -225,7 +230,7 @@ function budgeted(slices: SliceCache, calls: number): SliceCache {
 /** What the decorator's parts share within one request. */
 interface SliceEnv {
   readonly cache: ObjectCache;
-  /** The longest body cut from slices (reachOf). */
+  /** The most slices a body cut from slices may touch (reachOf). */
   readonly reach: number;
   readonly stats: UpstreamStats;
   readonly counts: CacheStats;
@@ -247,14 +252,14 @@ function wantedRange(spec: RangeSpec | undefined, size: number): ByteRange | und
 }
 
 /**
- * Whether `spec` is known, before the object's length is, to ask for more
- * than `reach` bytes: a closed range or a suffix that long. (An open range
- * or the whole object is known only once the store answers.)
+ * Whether `spec` is known, before the object's length is, to touch more
+ * than `reach` slices: a closed range or a suffix that long. (An open
+ * range or the whole object is known only once the store answers.)
  */
-function beyondReach(spec: RangeSpec | undefined, reach: number): boolean {
+function beyondReach(spec: RangeSpec | undefined, reach: number, sliceSize: number): boolean {
   if (spec === undefined) return false;
-  if ('suffix' in spec) return spec.suffix > reach;
-  return spec.last !== Infinity && spec.last - spec.first + 1 > reach;
+  if ('suffix' in spec) return Math.ceil(spec.suffix / sliceSize) > reach;
+  return spec.last !== Infinity && slicesTouched(spec.first, spec.last, sliceSize) > reach;
 }
 
 /** Every precondition a one-call read may carry. */
@@ -276,7 +281,7 @@ async function coldRead(
   ask: ReadAsk,
   remember: (key: string, meta: ObjectMeta) => void,
   forget: (key: string) => void,
-  exact = beyondReach(ask.range, env.reach),
+  exact = beyondReach(ask.range, env.reach, env.cache.sliceSize),
 ): Promise<ReadAnswer> {
   const size = env.cache.sliceSize;
   const spec = ask.range;
@@ -310,7 +315,8 @@ async function coldRead(
     return { kind: 'unsatisfiable' };
   }
   env.stats.bytesRead += byteLength(served);
-  if (exact || (served.start === wanted.start && served.end === wanted.end && byteLength(served) > env.reach)) return answer;
+  const untouched = served.start === wanted.start && served.end === wanted.end;
+  if (exact || (untouched && slicesTouched(served.start, served.end, size) > env.reach)) return answer;
   // Within reach: stored slice by slice from the first slice edge on.
   const grid = new SliceGrid(meta.size, size);
   env.counts.misses += grid.indexOf(wanted.end) - grid.indexOf(wanted.start) + 1;

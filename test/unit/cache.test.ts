@@ -367,21 +367,22 @@ describe('the in-memory slice cache', () => {
 export type _Decorates = ObjectStore;
 
 describe('a budget of slice cache calls per request (Workers): a body longer than it reaches is the store\'s', () => {
-  // 8 calls: 4 lookups and 4 stores, so the cache reaches 4 slices (400 bytes) of a body.
-  const REACH = 4 * S;
+  // 8 calls: 4 lookups and 4 stores, so the cache reaches a body that touches at most 4 slices.
+  const FOUR = 4 * S;
   /** cached: bytes of slices stored after both passes, over head + get and over a one-call read alike. */
   const CASES: ReadonlyArray<{ name: string; range?: string; start: number; end: number; cached: number }> = [
-    { name: 'a closed range of 4 slices', range: 'bytes=0-399', start: 0, end: 399, cached: REACH },
-    { name: 'a closed range of 401 bytes', range: 'bytes=0-400', start: 0, end: 400, cached: 0 },
-    { name: 'a suffix longer than 400 bytes', range: 'bytes=-450', start: N - 450, end: N - 1, cached: 0 },
-    { name: 'the whole object (1,037 bytes)', start: 0, end: N - 1, cached: 0 },
-    { name: 'an open range from a slice edge, 837 bytes', range: 'bytes=200-', start: 200, end: N - 1, cached: 0 },
-    { name: 'an open range from a slice edge, 337 bytes', range: 'bytes=700-', start: 700, end: N - 1, cached: N - 700 },
-    { name: 'an open range inside a slice, 887 bytes', range: 'bytes=150-', start: 150, end: N - 1, cached: 0 },
+    { name: 'a closed range of 4 slices', range: 'bytes=0-399', start: 0, end: 399, cached: FOUR },
+    { name: 'a closed range touching 5 slices', range: 'bytes=0-400', start: 0, end: 400, cached: 0 },
+    { name: 'a closed range of 4 slices\' length touching 5', range: 'bytes=150-549', start: 150, end: 549, cached: 0 },
+    { name: 'a suffix longer than 4 slices', range: 'bytes=-450', start: N - 450, end: N - 1, cached: 0 },
+    { name: 'the whole object (11 slices)', start: 0, end: N - 1, cached: 0 },
+    { name: 'an open range from a slice edge, 9 slices', range: 'bytes=200-', start: 200, end: N - 1, cached: 0 },
+    { name: 'an open range from a slice edge, 4 slices', range: 'bytes=700-', start: 700, end: N - 1, cached: N - 700 },
+    { name: 'an open range inside a slice, 10 slices', range: 'bytes=150-', start: 150, end: N - 1, cached: 0 },
     // Within reach: cut from slices. A one-call read that knows no length yet asks for it as it is
     // (not widened to the slice edge) and stores slices 8–10 first; the warm pass reads slice 7.
-    { name: 'an open range inside a slice, 287 bytes', range: 'bytes=750-', start: 750, end: N - 1, cached: N - 700 },
-    { name: 'a suffix of 250 bytes', range: 'bytes=-250', start: N - 250, end: N - 1, cached: N - 700 },
+    { name: 'an open range inside a slice, 4 slices', range: 'bytes=750-', start: 750, end: N - 1, cached: N - 700 },
+    { name: 'a suffix of 250 bytes (4 slices)', range: 'bytes=-250', start: N - 250, end: N - 1, cached: N - 700 },
   ];
 
   it.for(CASES)('$name: byte-exact twice, $cached bytes of slices stored', async (c) => {
