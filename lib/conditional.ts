@@ -183,6 +183,18 @@ export function ifRangeHolds(value: string | null, current: Validators): boolean
 }
 
 /**
+ * Whether If-Range `value` fails against every representation (§13.1.5):
+ * a weak entity-tag (strong comparison never matches it), or a value that
+ * is neither an entity-tag nor a date. The Range is then ignored before
+ * anything is known of the object.
+ */
+export function ifRangeNeverHolds(value: string): boolean {
+  const trimmed = value.trim();
+  if (trimmed.startsWith('"') || trimmed.startsWith('W/')) return parseETag(trimmed)?.weak !== false;
+  return parseHttpDate(trimmed) === null;
+}
+
+/**
  * The representation's own tag. A weak one (an HTTP origin's `W/"…"`) keeps
  * its weakness, so If-Match and If-Range (strong comparison) never match it
  * while If-None-Match (weak comparison) still does.

@@ -3,7 +3,7 @@
  * asked, and the preconditions in the normal forms of `ReadConditions`, as
  * RFC 9110 §13.2.2 evaluates them. Pure: headers in, an ask out.
  */
-import { parseETag, parseETagList, parseHttpDate } from './conditional.ts';
+import { ifRangeNeverHolds, parseETag, parseETagList, parseHttpDate } from './conditional.ts';
 import { parseRange, type RangeSpec } from './range/parse.ts';
 import type { ReadAsk, ReadConditions } from './store/types.ts';
 
@@ -23,11 +23,15 @@ export const NO_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set();
  * §13.2.2 evaluates it: If-Unmodified-Since only without If-Match,
  * If-Modified-Since only without If-None-Match, an invalid date not at all.
  * If-Range with a strong entity-tag rides as If-Match (its failure then
- * means "the whole object", §13.1.5) when the request has no step-1 field.
+ * means "the whole object", §13.1.5) when the request has no step-1 field;
+ * one that can never hold asks for the whole object at once.
  */
 export function oneRead(headers: Headers, takes: ReadonlySet<keyof ReadConditions>): OneRead | undefined {
   const value = headers.get('range');
   const specs = value === null ? null : parseRange(value);
+  const ifRange = headers.get('if-range');
+  // An If-Range that cannot hold (a weak tag, not a validator at all) means the whole object (§13.1.5).
+  if (specs !== null && ifRange !== null && ifRangeNeverHolds(ifRange)) return oneRead(withoutRange(headers), takes);
   if (specs !== null && (specs.length !== 1 || !plainSpec(specs[0]!))) return undefined;
   const range = specs?.[0];
 
@@ -54,7 +58,6 @@ export function oneRead(headers: Headers, takes: ReadonlySet<keyof ReadCondition
   }
 
   let ifRangeRides = false;
-  const ifRange = headers.get('if-range');
   if (ifRange !== null && range !== undefined && conditions.ifMatch === undefined && conditions.ifUnmodifiedSince === undefined) {
     const tag = parseETag(ifRange);
     if (tag !== null && !tag.weak) {
@@ -78,4 +81,12 @@ function plainSpec(spec: RangeSpec): boolean {
 /** A valid HTTP-date, or undefined: an invalid one is ignored (§13.1.3–4). */
 function dateOf(value: string | null): Date | undefined {
   return (value === null ? null : parseHttpDate(value)) ?? undefined;
+}
+
+/** `headers` without Range (and so without the If-Range that goes with it). */
+function withoutRange(headers: Headers): Headers {
+  const rest = new Headers(headers);
+  rest.delete('range');
+  rest.delete('if-range');
+  return rest;
 }

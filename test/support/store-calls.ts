@@ -37,6 +37,8 @@ const KINDS: Record<string, Kind> = {
     status: 206,
   },
   '`If-Range` with another date, one range': { headers: (v) => ({ range: 'bytes=0-99', 'if-range': earlier(v) }), status: 200 },
+  '`If-Range` with a weak ETag, one range': { headers: (v) => ({ range: 'bytes=0-99', 'if-range': `W/${v.etag}` }), status: 200 },
+  '`If-Range` that is no validator, one range': { headers: () => ({ range: 'bytes=0-99', 'if-range': 'yesterday' }), status: 200 },
   '`If-None-Match` with the current ETag (`304`)': { headers: (v) => ({ 'if-none-match': v.etag }), status: 304 },
   '`If-None-Match` with another ETag (`200`)': { headers: () => ({ 'if-none-match': '"other"' }), status: 200 },
   '`If-Modified-Since` = `Last-Modified` (`304`)': {

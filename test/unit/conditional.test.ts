@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   evaluatePreconditions,
   ifRangeHolds,
+  ifRangeNeverHolds,
   parseETagList,
   parseHttpDate,
   strongMatch,
@@ -143,6 +144,22 @@ describe('ifRangeHolds (§13.1.5)', () => {
     ['', false],
   ])('%s', ([value, want]) => {
     expect(ifRangeHolds(value, current)).toBe(want);
+  });
+
+  it.for<[string, boolean]>([
+    [ETAG, false],
+    ['"other"', false], // another representation's tag may be this one's
+    [AT, false],
+    [BEFORE, false],
+    ['W/"abc"', true],
+    [' W/"abc" ', true],
+    ['"abc", "def"', true],
+    ['"unclosed', true],
+    ['garbage', true],
+    ['', true],
+  ])('ifRangeNeverHolds(%s) is %s, and then it holds for no representation', ([value, never]) => {
+    expect(ifRangeNeverHolds(value)).toBe(never);
+    if (never) for (const rep of [current, { etag: value.trim() }, { etag: ETAG }]) expect(ifRangeHolds(value, rep)).toBe(false);
   });
 
   it('never holds on a date when there is no Last-Modified', () => {
