@@ -4,6 +4,7 @@
  * lib/standalone.ts, the same as the Node entry's.
  * Run: `npm run start:deno` (deno run --allow-net --allow-env --allow-read).
  */
+import { withSendTimeout } from '../../lib/send-timeout.ts';
 import { standaloneApp } from '../../lib/standalone.ts';
 
 const ready = await standaloneApp(Deno.env.toObject());
@@ -11,7 +12,10 @@ if (!ready.ok) {
   console.error(`edge-ranges: ${ready.problem}`);
   Deno.exit(1);
 }
-const { app, listen } = ready;
+const { app, listen, sendTimeoutMs } = ready;
+// Deno.serve has no socket inactivity timeout: a body whose client accepts no
+// byte for SEND_TIMEOUT_MS is given up on, and its store GETs closed.
+const serve = withSendTimeout((request: Request) => app.fetch(request), sendTimeoutMs);
 let server: Deno.HttpServer;
 try {
   server = Deno.serve(
@@ -20,7 +24,7 @@ try {
       port: listen.port,
       onListen: ({ port }) => console.log(`edge-ranges listening on http://${listen.host}:${port}`),
     },
-    app.fetch,
+    serve,
   );
 } catch (err) {
   console.error(`edge-ranges: cannot listen on ${listen.host}:${listen.port}: ${err instanceof Error ? err.message : String(err)}`);

@@ -4,6 +4,7 @@
  */
 import { writeSync } from 'node:fs';
 import { serve } from '@hono/node-server';
+import { withSendTimeout } from '../../lib/send-timeout.ts';
 import { standaloneApp } from '../../lib/standalone.ts';
 import { leanGetObject, storeAgents } from './get-object.ts';
 import { pipingResponses } from './piped-body.ts';
@@ -35,7 +36,7 @@ if (!ready.ok) fail(ready.problem);
 const { app, listen, sendTimeoutMs } = ready;
 const server = serve(
   {
-    fetch: bytePath ? pipingResponses(app.fetch) : app.fetch,
+    fetch: bytePath ? pipingResponses(app.fetch) : withSendTimeout(app.fetch, sendTimeoutMs),
     hostname: listen.host,
     port: listen.port,
     serverOptions: { ServerResponse: TitleCaseResponse },
@@ -47,7 +48,9 @@ const server = serve(
 // Socket inactivity, both ways: a client that has accepted no byte for
 // this long (its window closed, the writes stalled) is disconnected, and
 // the response's store GETs are cancelled with it (README, "Slow clients").
-server.setTimeout(sendTimeoutMs);
+// Under Bun the bodies keep the time instead (withSendTimeout, above): Bun's
+// setTimeout also cut clients that were reading steadily.
+if (bytePath) server.setTimeout(sendTimeoutMs);
 server.on('error', (err) => fail(`cannot listen on ${listen.host}:${listen.port}: ${err.message}`));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => server.close(() => process.exit(0)));
