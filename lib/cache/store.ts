@@ -163,7 +163,6 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
   }
 
   const { read } = store;
-
   return {
     head,
 
@@ -172,8 +171,9 @@ export function cachedStore(store: ObjectStore, cache: ObjectCache, context: Cac
       const meta = seen.get(key);
       const offset = span?.offset ?? 0;
       const length = span?.length ?? version.size;
-      if (meta === undefined || !sameVersion(meta, version) || offset + length > meta.size || (length > 0 && slicesTouched(offset, offset + length - 1, cache.sliceSize) > env.reach)) {
-        // Not a version this request has seen (the handler always looks first), or longer than the cache reaches: pass through.
+      const beyond = length > 0 && slicesTouched(offset, offset + length - 1, cache.sliceSize) > env.reach;
+      if (meta === undefined || !sameVersion(meta, version) || offset + length > meta.size || beyond) {
+        // Not a version this request has seen (the handler always looks first), or beyond the cache's reach: pass through.
         stats.bytesRead += length;
         return env.upstream(key, version, span);
       }
@@ -270,9 +270,9 @@ const ALL_CONDITIONS: ReadonlySet<keyof ReadConditions> = new Set(['ifMatch', 'i
  * preconditions, which the store takes). The range is widened to whole
  * slices (a suffix as far as it can be without knowing the length), so the
  * slices it touches are stored as they pass; the answer is cut back to it.
- * Where the cache's reach is limited (Workers), a range known to be longer
- * (`exact`) and an open range are asked as they are; a body longer than
- * the cache reaches is passed on untouched, nothing stored.
+ * Where the cache's reach is limited (Workers), a range known to be beyond
+ * it (`exact`) and an open range are asked as they are; a body beyond it is
+ * passed on untouched, nothing stored.
  */
 async function coldRead(
   env: SliceEnv,
@@ -285,13 +285,13 @@ async function coldRead(
 ): Promise<ReadAnswer> {
   const size = env.cache.sliceSize;
   const spec = ask.range;
-  // A suffix of n + size - 1 bytes starts at or before the slice holding the
-  // first byte of the last n: that slice is then stored whole (at most
-  // size - 1 bytes before it are read and dropped).
   // Where the cache's reach is limited, an open range is asked as it is: once
   // its length is known it may be beyond reach, and then its body goes on
   // untouched (a slice edge before it would have to be cut off in JavaScript).
   const asked = exact || (env.reach !== Infinity && spec !== undefined && 'last' in spec && spec.last === Infinity);
+  // A suffix of n + size - 1 bytes starts at or before the slice holding the
+  // first byte of the last n: that slice is then stored whole (at most
+  // size - 1 bytes before it are read and dropped).
   const widened: RangeSpec | undefined =
     spec === undefined || asked
       ? spec
@@ -315,8 +315,8 @@ async function coldRead(
     return { kind: 'unsatisfiable' };
   }
   env.stats.bytesRead += byteLength(served);
-  const untouched = served.start === wanted.start && served.end === wanted.end;
-  if (exact || (untouched && slicesTouched(served.start, served.end, size) > env.reach)) return answer;
+  const asWanted = served.start === wanted.start && served.end === wanted.end;
+  if (exact || (asWanted && slicesTouched(served.start, served.end, size) > env.reach)) return answer;
   // Within reach: stored slice by slice from the first slice edge on.
   const grid = new SliceGrid(meta.size, size);
   env.counts.misses += grid.indexOf(wanted.end) - grid.indexOf(wanted.start) + 1;
