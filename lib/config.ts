@@ -149,12 +149,14 @@ export function readServerRangeOptions(env: Env): Pick<EdgeRangesOptions, 'limit
 }
 
 /**
- * SEND_TIMEOUT_MS: a response whose client has accepted no byte for this
- * long is ended and its store connections closed (default 30,000, like
- * nginx's send_timeout of 60 s, halved; at least 1,000).
+ * SEND_TIMEOUT_MS: a response whose client's connection has taken no byte
+ * for this long is ended and its store connections closed (default 60,000,
+ * nginx's send_timeout; at least 1,000). Not shorter: a client reading
+ * slowly out of a large socket buffer keeps its TCP window shut meanwhile
+ * (curl --limit-rate 200k was cut after 43 s under a 30 s default).
  */
 export function readSendTimeout(env: Env): number {
-  return integer(env, 'SEND_TIMEOUT_MS', 1000) ?? 30_000;
+  return integer(env, 'SEND_TIMEOUT_MS', 1000) ?? 60_000;
 }
 
 /**

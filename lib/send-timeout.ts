@@ -22,7 +22,7 @@ export class SendTimeoutError extends Error {
  *
  * @example
  * const res = await app.fetch(request);
- * return res.body ? new Response(sendTimeout(res.body, 30_000), res) : res;
+ * return res.body ? new Response(sendTimeout(res.body, 60_000), res) : res;
  */
 export function sendTimeout(body: ReadableStream<Uint8Array>, ms: number): ReadableStream<Uint8Array> {
   const reader = body.getReader();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCache, readHttpOriginSettings, readKeyPrefix, readListen, readRangeOptions, readS3Settings, readStoreKind } from '../../lib/config.ts';
+import { readCache, readHttpOriginSettings, readKeyPrefix, readListen, readRangeOptions, readS3Settings, readSendTimeout, readStoreKind } from '../../lib/config.ts';
 
 const S3 = { S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' };
 
@@ -88,6 +88,13 @@ describe('other settings', () => {
     expect(readListen({ HOST: '::1', PORT: '0' }, defaults)).toEqual({ host: '::1', port: 0 });
     expect(() => readListen({ PORT: '80x' }, defaults)).toThrow('PORT is malformed: expected 0-65535, got "80x"');
     expect(() => readListen({ PORT: '65536' }, defaults)).toThrow('PORT is malformed');
+  });
+
+  it('SEND_TIMEOUT_MS: nginx\'s send_timeout by default, at least 1,000 ms', () => {
+    expect(readSendTimeout({})).toBe(60_000);
+    expect(readSendTimeout({ SEND_TIMEOUT_MS: '2000' })).toBe(2000);
+    expect(() => readSendTimeout({ SEND_TIMEOUT_MS: '500' })).toThrow('SEND_TIMEOUT_MS is malformed');
+    expect(() => readSendTimeout({ SEND_TIMEOUT_MS: 'soon' })).toThrow('SEND_TIMEOUT_MS is malformed');
   });
 });
 
