@@ -13,8 +13,8 @@ if (!ready.ok) {
   Deno.exit(1);
 }
 const { app, listen, sendTimeoutMs } = ready;
-// Deno.serve has no socket inactivity timeout: a body whose client accepts no
-// byte for SEND_TIMEOUT_MS is given up on, and its store GETs closed.
+// Deno.serve has no socket inactivity timeout: a body whose client's connection
+// takes no byte for SEND_TIMEOUT_MS is given up on, and its store GETs closed.
 const serve = withSendTimeout((request: Request) => app.fetch(request), sendTimeoutMs);
 let server: Deno.HttpServer;
 try {
