@@ -31,6 +31,8 @@ export function sendTimeout(body: ReadableStream<Uint8Array>, ms: number): Reada
   const giveUpAfter = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     timer = setTimeout(() => {
       const err = new SendTimeoutError(`the client accepted no byte for ${ms} ms`);
+      // A timer's stack says nothing: where a runtime prints the error (Deno), one line.
+      err.stack = `${err.name}: ${err.message}`;
       controller.error(err);
       reader.cancel(err).catch(() => {});
     }, ms);
