@@ -36,8 +36,17 @@ function harness({
   ttl = 10,
   sliceCache,
   maxUpstreamGets,
-}: { ttl?: number; sliceCache?: (inner: SliceCache) => SliceCache; maxUpstreamGets?: number } = {}): Harness {
-  const store = new MemoryStore();
+  callsPerRequest,
+  store = new MemoryStore(),
+}: {
+  ttl?: number;
+  sliceCache?: (inner: SliceCache) => SliceCache;
+  maxUpstreamGets?: number;
+  /** The slice cache calls one request may make (Workers: capped); default none. */
+  callsPerRequest?: number;
+  /** The store under the cache (a ReadingStore for the one-call read); default a MemoryStore. */
+  store?: MemoryStore;
+} = {}): Harness {
   store.chunkSize = 37; // chunks cross slice edges
   store.objects.set('o', { bytes: bytesOf(N, 0), etag: '"v1"' });
   store.objects.set('empty', { bytes: new Uint8Array(0), etag: '"e"' });
@@ -47,6 +56,7 @@ function harness({
     slices: sliceCache ? sliceCache(slices) : slices,
     metadata: new MetadataCache(ttl, { now: () => clock.ms }),
     sliceSize: S,
+    ...(callsPerRequest !== undefined && { callsPerRequest }),
   };
   const app = createApp({ store, cache, log: false, ...(maxUpstreamGets !== undefined && { limits: { maxUpstreamGets } }) });
   return {
@@ -387,20 +397,13 @@ describe('a budget of slice cache calls per request (Workers): a body longer tha
 
   it.for(CASES)('$name: byte-exact twice, $cached bytes of slices stored', async (c) => {
     for (const store of [new MemoryStore(), new ReadingStore('r2')]) {
-      store.objects.set('o', { bytes: bytesOf(N, 0), etag: '"v1"' });
-      const slices = memorySlices(1 << 20);
-      const cache: ObjectCache = { slices, metadata: new MetadataCache(10), sliceSize: S, callsPerRequest: 8 };
-      const app = createApp({ store, cache, log: false });
+      const h = harness({ store, callsPerRequest: 8 });
       const object = store.objects.get('o')!.bytes;
       for (const pass of ['cold', 'warm']) {
-        const pending: Promise<unknown>[] = [];
-        const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} };
-        const res = await app.request('/o', { headers: c.range ? { range: c.range } : {} }, undefined, ctx);
-        const body = new Uint8Array(await res.arrayBuffer());
-        await Promise.all(pending);
+        const { body } = await h.fetch('/o', c.range ? { range: c.range } : {});
         expect(body, `${store.constructor.name}, ${pass}`).toEqual(object.subarray(c.start, c.end + 1));
       }
-      expect(slices.bytes(), store.constructor.name).toBe(c.cached);
+      expect(h.slices.bytes(), store.constructor.name).toBe(c.cached);
     }
   });
 });
